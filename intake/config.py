@@ -1,0 +1,225 @@
+"""The TOML configuration: read, validated and turned into typed, frozen settings.
+
+Every key is documented here, where it is declared, and in config.example.toml. A mistake is
+reported with the file, the line and the dotted key, because the people who edit this file are
+education staff, not programmers. Secrets never live in the file: a mailbox names the
+environment variable that holds its authorization code.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from intake.config_lines import line_of
+
+KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+Key = Annotated[str, Field(pattern=KEY_PATTERN)]
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Settings):
+    # Any SQLAlchemy URL. Relative sqlite paths are taken from the config file's folder.
+    url: str = "sqlite:///var/intake.db"
+
+
+class StorageSettings(_Settings):
+    # Where raw .eml files and attachments are archived, named by SHA-256.
+    archive_dir: str = "var/archive"
+
+
+class PollingSettings(_Settings):
+    # Minutes between two polls in `intake run`. QQ refuses clients that reconnect too often.
+    interval_minutes: float = Field(default=5, ge=0.05)
+    # Seconds before a silent IMAP or SMTP server is given up on.
+    socket_timeout: float = Field(default=60, gt=0)
+    # Messages fetched per IMAP FETCH command; bounds memory on large backlogs.
+    fetch_batch: int = Field(default=20, ge=1, le=500)
+
+
+class ReplySettings(_Settings):
+    # "smtp" sends replies; "folder" writes them as .eml files into `folder` (a dry trial).
+    transport: Literal["smtp", "folder"] = "smtp"
+    folder: str = "var/outbox"
+    # At most this many replies to one sender per calendar day (campaign time zone).
+    max_per_sender_per_day: int = Field(default=5, ge=1)
+    # At most this many replies sent per minute, so QQ does not throttle the account.
+    max_per_minute: int = Field(default=10, ge=1)
+    # A failed send is retried after 1, 2, 4 … minutes, up to this many attempts.
+    max_attempts: int = Field(default=8, ge=1)
+    # Jinja2 templates; empty means the templates/ folder that ships with intake.
+    templates_dir: str = ""
+
+
+class MailboxSettings(_Settings):
+    # The QQ account, e.g. "1036303270@qq.com": login name, envelope sender and From.
+    account: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    # Name shown in the From header of replies.
+    display_name: str = ""
+    # NAME of the environment variable holding the 16-letter authorization code (授权码).
+    auth_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    imap_host: str = "imap.qq.com"
+    imap_port: int = Field(default=993, ge=1, le=65535)
+    imap_tls: bool = True  # implicit TLS, as imap.qq.com requires
+    smtp_host: str = "smtp.qq.com"
+    smtp_port: int = Field(default=465, ge=1, le=65535)
+    smtp_tls: bool = True  # implicit TLS (port 465); false means plain SMTP
+    # A CA bundle to verify the servers with; empty means the system's trusted CAs.
+    ca_file: str = ""
+    # Folders polled, in this order. Mail from unknown senders can land in Junk.
+    folders: tuple[str, ...] = ("INBOX", "Junk")
+
+    def auth_code(self) -> str:
+        """The authorization code from the environment; never stored or logged."""
+        code = os.environ.get(self.auth_env, "")
+        if not code:
+            raise ConfigError(
+                f"环境变量 {self.auth_env} 未设置：请把邮箱 {self.account} 的授权码放进该变量"
+                f" (environment variable {self.auth_env} is not set)"
+            )
+        return code
+
+
+class GroupSettings(_Settings):
+    # How the group is named in replies and the digest, e.g. "小学组".
+    label: str
+    # The organizer who receives this group's mail, named in replies.
+    contact: str = ""
+    mailbox: MailboxSettings
+
+
+class KindSettings(_Settings):
+    # How the kind is named in replies, e.g. "报告".
+    label: str
+    # The file name the notice asks for; {school} stands for the school's name.
+    name_pattern: str = Field(pattern=r"\{school\}")
+    # The full title of the item in the notice, quoted in replies.
+    title: str = ""
+    # A school that never sends a required kind is listed as missing.
+    required: bool = False
+    # How many distinct files of this kind one school may hold.
+    max_per_school: int = Field(default=1, ge=1)
+    # When a school already holds max_per_school files: "supersede" makes the newest a new
+    # version of the one it holds (only for max_per_school = 1); "reject" refuses it.
+    when_full: Literal["supersede", "reject"] = "reject"
+    # Limits checked in the document itself; 0 means no limit.
+    max_signatories: int = Field(default=0, ge=0)
+    max_chars: int = Field(default=0, ge=0)
+
+
+class CampaignSettings(_Settings):
+    # The competition's full name, used in replies.
+    name: str
+    # Who runs it, signed under replies.
+    organizer: str = ""
+    # Short prefix of receipt numbers, e.g. "SL21" gives "SL21-0042".
+    receipt_prefix: str = Field(pattern=r"^[A-Za-z0-9]{1,12}$")
+    timezone: str = "Asia/Shanghai"
+    # Last day on which submissions are accepted, inclusive, in the campaign's time zone.
+    deadline: date
+    # Minutes after the end of the deadline day still accepted (0 = none).
+    grace_minutes: int = Field(default=0, ge=0)
+    # Optional CSV roster (school, group, senders); relative to the config file.
+    roster: str = ""
+    groups: dict[Key, GroupSettings] = Field(min_length=1)
+    kinds: dict[Key, KindSettings] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}, e.g. Asia/Shanghai") from error
+        return value
+
+
+class Settings(_Settings):
+    database: DatabaseSettings = DatabaseSettings()
+    storage: StorageSettings = StorageSettings()
+    polling: PollingSettings = PollingSettings()
+    replies: ReplySettings = ReplySettings()
+    campaigns: dict[Key, CampaignSettings] = Field(min_length=1)
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used, with a message that says what to change."""
+
+
+class Config:
+    """Validated settings plus the folder they were read from, to resolve relative paths."""
+
+    def __init__(self, settings: Settings, base_dir: Path, source: Path | None = None) -> None:
+        self.settings = settings
+        self.base_dir = base_dir
+        self.source = source
+
+    def path(self, value: str) -> Path:
+        """A path from the config, relative ones taken from the config file's folder."""
+        path = Path(value).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
+
+    def database_url(self) -> str:
+        url = self.settings.database.url
+        match = re.match(r"^(sqlite(?:\+\w+)?:///)(?!/)(.+)$", url)
+        if match and match.group(2) != ":memory:":
+            return match.group(1) + str(self.path(match.group(2)))
+        return url
+
+
+def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
+    """Read and validate a TOML file; raise ConfigError naming the file, line and key."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise ConfigError(f"无法读取配置文件 {path}: {error.strerror}") from error
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: TOML 语法错误 (syntax error): {error}") from error
+    for key, value in (overrides or {}).items():
+        data[key] = {**data.get(key, {}), **value}
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(_explain(error, path, text)) from error
+    config = Config(settings, path.resolve().parent, path)
+    _check_mailboxes(config, path, text)
+    return config
+
+
+def _explain(error: ValidationError, path: Path, text: str) -> str:
+    lines = []
+    for problem in error.errors():
+        keys = [str(part) for part in problem["loc"]]
+        line = line_of(text, keys)
+        where = f"{path}:{line}" if line else str(path)
+        lines.append(f"{where}: {'.'.join(keys)}: {problem['msg']}")
+    return "配置有误 (invalid configuration):\n" + "\n".join(lines)
+
+
+def _check_mailboxes(config: Config, path: Path, text: str) -> None:
+    """One account may serve only one group: its mail would otherwise be judged twice."""
+    seen: dict[str, str] = {}
+    for campaign_id, campaign in config.settings.campaigns.items():
+        for group_id, group in campaign.groups.items():
+            owner = f"{campaign_id}/{group_id}"
+            account = group.mailbox.account.lower()
+            if account in seen:
+                keys = ["campaigns", campaign_id, "groups", group_id, "mailbox", "account"]
+                line = line_of(text, keys)
+                raise ConfigError(
+                    f"{path}:{line}: {'.'.join(keys)}: 邮箱 {account} 已用于 {seen[account]}"
+                    " (one mailbox can serve only one group)"
+                )
+            seen[account] = owner
