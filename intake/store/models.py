@@ -1,0 +1,211 @@
+"""The ledger's tables as SQLAlchemy 2 typed mappings.
+
+Every message that reaches a mailbox gets one `Message` row, found again by the SHA-256 of
+its raw bytes; where it was seen is kept apart in `Location` rows, so a rescan or a copy in
+the other group's mailbox adds a location, never a second message. What a school holds is
+in `Entry` rows, one per version of a file; replies wait in `Outbox`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and gives them back aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the ledger; times must carry a zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Message(Base):
+    """One message in the ledger, with the decision taken on it."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    message_id: Mapped[str] = mapped_column(String(998), index=True)
+    campaign: Mapped[str] = mapped_column(String(64), index=True)
+    group: Mapped[str] = mapped_column(String(64))
+    mailbox: Mapped[str] = mapped_column(String(320))  # where it was first seen
+    received_at: Mapped[datetime]  # server receive time: deadlines are judged on it
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    raw_path: Mapped[str] = mapped_column(String(1024))
+    size: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(320), index=True)
+    sender_name: Mapped[str] = mapped_column(String(255), default="")
+    subject: Mapped[str] = mapped_column(Text, default="")
+    decision: Mapped[str] = mapped_column(String(16), index=True)
+    reasons: Mapped[list[str]] = mapped_column(default=list)
+    warnings: Mapped[list[str]] = mapped_column(default=list)
+    school: Mapped[str] = mapped_column(String(255), default="")
+    kinds: Mapped[list[str]] = mapped_column(default=list)
+    receipt: Mapped[str] = mapped_column(String(32), default="")
+    duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
+    error: Mapped[str] = mapped_column(Text, default="")
+
+    locations: Mapped[list[Location]] = relationship(
+        back_populates="message", order_by="Location.id"
+    )
+    attachments: Mapped[list[StoredAttachment]] = relationship(back_populates="message")
+    findings: Mapped[list[FindingRow]] = relationship(back_populates="message")
+
+
+class Location(Base):
+    """Where a message was seen: mailbox, folder and IMAP UID under one UIDVALIDITY."""
+
+    __tablename__ = "locations"
+    __table_args__ = (UniqueConstraint("mailbox", "folder", "uidvalidity", "uid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    mailbox: Mapped[str] = mapped_column(String(320))
+    folder: Mapped[str] = mapped_column(String(255))
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    uid: Mapped[int] = mapped_column(Integer)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    message: Mapped[Message] = relationship(back_populates="locations")
+
+
+class StoredAttachment(Base):
+    """A file a message carried, archived by SHA-256, with what was made of it."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str] = mapped_column(String(1024))
+    stored_path: Mapped[str] = mapped_column(String(1024))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(64), default="")
+    school: Mapped[str] = mapped_column(String(255), default="")
+    slot: Mapped[str] = mapped_column(String(64), default="")
+    outcome: Mapped[str] = mapped_column(String(16), default="")
+
+    message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class Entry(Base):
+    """One version of a file a school holds for a kind: what the judges will receive."""
+
+    __tablename__ = "entries"
+    __table_args__ = (
+        UniqueConstraint("campaign", "group", "school", "kind", "slot", "version"),
+        Index("ix_entries_school", "campaign", "school", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    group: Mapped[str] = mapped_column(String(64))
+    school: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(64))
+    slot: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    current: Mapped[bool] = mapped_column(default=True)
+    filename: Mapped[str] = mapped_column(String(1024))
+    received_at: Mapped[datetime]
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    attachment_pk: Mapped[int] = mapped_column(ForeignKey("attachments.id"))
+
+
+class FindingRow(Base):
+    """One rule outcome on a message or one of its files: the audit trail of a decision."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    attachment_position: Mapped[int | None] = mapped_column(Integer)
+    rule: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    message: Mapped[Message] = relationship(back_populates="findings")
+
+
+class OutboxReply(Base):
+    """A reply waiting to be sent, being sent, sent, or held back, with its SMTP history."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    account: Mapped[str] = mapped_column(String(320))  # the mailbox that sends it
+    recipient: Mapped[str] = mapped_column(String(320), index=True)
+    reply_message_id: Mapped[str] = mapped_column(String(255), unique=True)
+    subject: Mapped[str] = mapped_column(Text)
+    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    # pending → sending → sent; or held (budget), failed (gave up), unknown (died mid-send)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+    smtp_response: Mapped[str] = mapped_column(Text, default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Cursor(Base):
+    """The highest UID fully recorded in one folder, valid under one UIDVALIDITY."""
+
+    __tablename__ = "cursors"
+    __table_args__ = (UniqueConstraint("mailbox", "folder"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(320))
+    folder: Mapped[str] = mapped_column(String(255))
+    uidvalidity: Mapped[int] = mapped_column(Integer)
+    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
