@@ -20,11 +20,12 @@ class Decision(enum.StrEnum):
 
 
 class Severity(enum.StrEnum):
-    """How much a finding weighs: reject the file or message, only warn, or ignore the message."""
+    """How much a finding weighs: ignore the message, reject it or a file, warn, or just note."""
 
     IGNORE = "ignore"
     REJECT = "reject"
     WARN = "warn"
+    INFO = "info"
 
 
 @dataclass(frozen=True)

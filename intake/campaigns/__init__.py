@@ -1,0 +1,1 @@
+"""How a campaign's configuration becomes kinds, deadlines, rosters and mailboxes."""
