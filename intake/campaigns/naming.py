@@ -15,13 +15,39 @@ from dataclasses import dataclass
 DOCUMENT_ENDINGS = (".docx", ".doc", ".wps", ".pdf", ".zip", ".rar", ".7z")
 # Pictures, video and sound back a report ("精选图片，若有必要可附交视频").
 SUPPORTING_ENDINGS = (
-    ".jpg", ".jpeg", ".png", ".gif", ".bmp", ".webp", ".heic",
-    ".mp4", ".mov", ".avi", ".wmv", ".mkv", ".flv", ".m4v", ".mpg", ".mpeg",
-    ".mp3", ".m4a", ".wav",
-)  # fmt: skip
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".gif",
+    ".bmp",
+    ".webp",
+    ".heic",
+    ".mp4",
+    ".mov",
+    ".avi",
+    ".wmv",
+    ".mkv",
+    ".flv",
+    ".m4v",
+    ".mpg",
+    ".mpeg",
+    ".mp3",
+    ".m4a",
+    ".wav",
+)
 _SEPARATORS = " \t-_—–·.,，、:：;；()[]【】<>《》\"'“”‘’"
-_NUMERALS = {"一": "1", "二": "2", "三": "3", "四": "4", "五": "5",
-             "六": "6", "七": "7", "八": "8", "九": "9", "十": "10"}  # fmt: skip
+_NUMERALS = {
+    "一": "1",
+    "二": "2",
+    "三": "3",
+    "四": "4",
+    "五": "5",
+    "六": "6",
+    "七": "7",
+    "八": "8",
+    "九": "9",
+    "十": "10",
+}
 _SLOT = re.compile(r"(\d{1,2}|[一二三四五六七八九十])")
 # Where a school's name usually ends; used to cut off extra words such as
 # "双流区实验小学解读和改进活动报告" → "双流区实验小学" when no roster says better.

@@ -84,6 +84,7 @@ class Quota:
             return Placement(claim.position, claim.school, claim.kind, slot, 1), None
         params = {
             "filename": claim.filename,
+            "kind": claim.kind,
             "max": kind.max_per_school,
             "held": [held.filename for held in slots.values()],
         }

@@ -1,0 +1,273 @@
+"""One message, end to end: archive, parse, classify, judge, record and queue the reply.
+
+The raw bytes are on disk before anything else happens. Deciding is pure (rules/); the
+decision, the files, the findings, the entries and the reply are then written in one
+transaction. A message whose handling raises is recorded as quarantined with its traceback,
+so the poll goes on and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from jinja2 import Environment
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.campaigns.campaign import MailboxRef
+from intake.campaigns.classify import classify
+from intake.clock import Clock
+from intake.config import ReplySettings
+from intake.domain import Decision, ParsedMail, RawMail
+from intake.mail.parse import parse_mail
+from intake.outbox import enqueue
+from intake.replies import compose
+from intake.rules.base import MessageFacts
+from intake.rules.chain import Verdict, evaluate
+from intake.store import ledger
+from intake.store.archive import Archive
+from intake.store.db import transaction
+from intake.store.models import Entry, Message, StoredAttachment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Intake:
+    """What handling a message needs, built once per run."""
+
+    factory: sessionmaker[Session]
+    archive: Archive
+    replies: ReplySettings
+    templates: Environment
+    clock: Clock
+    own_accounts: frozenset[str]
+
+
+def handle(intake: Intake, ref: MailboxRef, raw: RawMail) -> Message:
+    """Record one fetched message exactly once and return its ledger row."""
+    sha, raw_path = intake.archive.store_raw(raw.raw)
+    with transaction(intake.factory) as session:
+        known = ledger.message_by_sha(session, sha)
+        if known is not None:
+            if ledger.add_location(session, known, raw):
+                log.info(
+                    "%s %s/%s uid %s: already recorded as #%s",
+                    ref.key,
+                    raw.mailbox,
+                    raw.folder,
+                    raw.uid,
+                    known.id,
+                )
+            return known
+    try:
+        return _decide_and_record(intake, ref, raw, sha, str(raw_path))
+    except Exception as error:  # any failure must end in quarantine, not a lost message
+        return _quarantine(intake, ref, raw, sha, str(raw_path), error)
+
+
+def _decide_and_record(
+    intake: Intake, ref: MailboxRef, raw: RawMail, sha: str, raw_path: str
+) -> Message:
+    mail = parse_mail(raw.raw)
+    with transaction(intake.factory) as session:
+        facts = _facts(session, intake, ref, raw, mail)
+        verdict = evaluate(facts)
+        message = _message_row(ref, raw, mail, sha, raw_path, verdict.decision)
+        message.reasons, message.warnings = verdict.reasons, verdict.warnings
+        message.school = next((p.school for p in verdict.placements), _named_school(facts))
+        message.kinds = sorted({p.kind for p in verdict.placements})
+        session.add(message)
+        session.flush()
+        message.receipt = f"{ref.campaign.settings.receipt_prefix}-{message.id:05d}"
+        ledger.add_location(session, message, raw)
+        filenames = _store_files(session, intake.archive, message, mail, facts, verdict)
+        ledger.add_findings(session, message, verdict.findings)
+        if verdict.decision in (Decision.ACCEPTED, Decision.REJECTED):
+            _queue_reply(session, intake, ref, message, mail, verdict, filenames)
+    _log(ref, raw, message)
+    return message
+
+
+def _facts(
+    session: Session, intake: Intake, ref: MailboxRef, raw: RawMail, mail: ParsedMail
+) -> MessageFacts:
+    claims = tuple(classify(mail, ref.campaign, ref.group))
+    earlier = ledger.message_by_message_id(session, mail.message_id)
+    schools = [claim.school for claim in claims if claim.school]
+    return MessageFacts(
+        mail=mail,
+        received_at=raw.received_at,
+        campaign=ref.campaign,
+        group=ref.group,
+        claims=claims,
+        own_accounts=intake.own_accounts,
+        same_message_id_as=earlier.id if earlier is not None else None,
+        holdings=ledger.holdings(session, ref.campaign.id, ref.group, schools),
+    )
+
+
+def _named_school(facts: MessageFacts) -> str:
+    return next((claim.school for claim in facts.claims if claim.school), "")
+
+
+def _message_row(
+    ref: MailboxRef, raw: RawMail, mail: ParsedMail, sha: str, raw_path: str, decision: Decision
+) -> Message:
+    return Message(
+        sha256=sha,
+        message_id=mail.message_id,
+        campaign=ref.campaign.id,
+        group=ref.group,
+        mailbox=raw.mailbox,
+        received_at=raw.received_at,
+        raw_path=raw_path,
+        size=len(raw.raw),
+        sender=mail.sender,
+        sender_name=mail.sender_name,
+        subject=mail.subject,
+        decision=str(decision),
+    )
+
+
+def _store_files(
+    session: Session,
+    archive: Archive,
+    message: Message,
+    mail: ParsedMail,
+    facts: MessageFacts,
+    verdict: Verdict,
+) -> dict[int, str]:
+    """Archive every attachment, and make an entry for each accepted one."""
+    placements = {p.position: p for p in verdict.placements}
+    claims = {claim.position: claim for claim in facts.claims}
+    filenames = {}
+    for position, attachment in enumerate(mail.attachments):
+        sha, path = archive.store_file(attachment.payload, attachment.filename or "attachment")
+        claim = claims[position]
+        row = StoredAttachment(
+            message=message,
+            position=position,
+            filename=attachment.filename,
+            stored_path=str(path),
+            sha256=sha,
+            size=len(attachment.payload),
+            content_type=attachment.content_type,
+            kind=claim.kind,
+            school=claim.school,
+            slot=claim.slot,
+            outcome=verdict.outcomes.get(position, ""),
+        )
+        session.add(row)
+        filenames[position] = attachment.filename
+        placement = placements.get(position)
+        if placement is not None:
+            session.flush()
+            _add_entry(
+                session,
+                message,
+                row,
+                placement.school,
+                placement.kind,
+                placement.slot,
+                placement.version,
+            )
+    return filenames
+
+
+def _add_entry(
+    session: Session,
+    message: Message,
+    attachment: StoredAttachment,
+    school: str,
+    kind: str,
+    slot: str,
+    version: int,
+) -> None:
+    entry = Entry(
+        campaign=message.campaign,
+        group=message.group,
+        school=school,
+        kind=kind,
+        slot=slot,
+        version=version,
+        filename=attachment.filename,
+        received_at=message.received_at,
+        message_pk=message.id,
+        attachment_pk=attachment.id,
+    )
+    session.add(entry)
+    session.flush()
+    ledger.retire_previous(session, entry)
+
+
+def _queue_reply(
+    session: Session,
+    intake: Intake,
+    ref: MailboxRef,
+    message: Message,
+    mail: ParsedMail,
+    verdict: Verdict,
+    filenames: dict[int, str],
+) -> None:
+    if not mail.reply_to:
+        log.warning("#%s has no address to answer; no reply", message.id)
+        return
+    now = intake.clock.now()
+    reply = compose(
+        intake.templates,
+        ref,
+        mail,
+        verdict,
+        receipt=message.receipt,
+        received_at=message.received_at,
+        filenames=filenames,
+        now=now,
+    )
+    local_midnight = datetime.combine(ref.campaign.local(now).date(), time(0), ref.campaign.zone)
+    enqueue(session, message, ref.account, reply, intake.replies, local_midnight)
+
+
+def _quarantine(
+    intake: Intake, ref: MailboxRef, raw: RawMail, sha: str, raw_path: str, error: Exception
+) -> Message:
+    log.exception("%s %s uid %s: quarantined", ref.key, raw.folder, raw.uid)
+    with transaction(intake.factory) as session:
+        message = Message(
+            sha256=sha,
+            message_id="",
+            campaign=ref.campaign.id,
+            group=ref.group,
+            mailbox=raw.mailbox,
+            received_at=raw.received_at,
+            raw_path=raw_path,
+            size=len(raw.raw),
+            sender="",
+            decision=str(Decision.QUARANTINED),
+            reasons=["processing_error"],
+            error="".join(traceback.format_exception(error)),
+        )
+        session.add(message)
+        session.flush()
+        message.receipt = f"{ref.campaign.settings.receipt_prefix}-{message.id:05d}"
+        ledger.add_location(session, message, raw)
+    return message
+
+
+def _log(ref: MailboxRef, raw: RawMail, message: Message) -> None:
+    log.info(
+        "%s %s uid %s: #%s %s %s from %s school=%s kinds=%s reasons=%s warnings=%s",
+        ref.key,
+        raw.folder,
+        raw.uid,
+        message.id,
+        message.receipt,
+        message.decision,
+        message.sender,
+        message.school or "-",
+        ",".join(message.kinds) or "-",
+        ",".join(message.reasons) or "-",
+        ",".join(message.warnings) or "-",
+    )

@@ -1,0 +1,1 @@
+"""Reading raw mail: the message parser and what it finds in bodies."""

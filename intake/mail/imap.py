@@ -1,0 +1,142 @@
+"""A mailbox over IMAP, as the rest of intake needs it: new messages of a folder, read-only.
+
+imap.qq.com closes the connection on any command it did not advertise, rejects descending
+UID sets, and answers `UID SEARCH UID n:*` with the highest UID even when it is below n. So
+this module selects folders read-only (EXAMINE: fetching never sets \\Seen), sends only
+base IMAP4rev1 commands plus what CAPABILITY lists after login, asks for UIDs in ascending
+order, and drops every UID at or below the cursor after a search.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from intake.config import MailboxSettings
+from intake.domain import RawMail
+from intake.mail.smtp import tls_context
+
+log = logging.getLogger(__name__)
+
+
+class MailboxError(Exception):
+    """The mailbox could not be read; the message says what to check."""
+
+
+@dataclass(frozen=True)
+class FolderState:
+    name: str
+    uidvalidity: int
+    uidnext: int | None  # None when the server does not say
+
+
+class ImapMailbox:
+    """One logged-in IMAP session for one account."""
+
+    def __init__(
+        self, settings: MailboxSettings, key: str, timeout: float, batch: int = 20
+    ) -> None:
+        self.settings = settings
+        self.key = key  # the mailbox's name in the ledger
+        self.timeout = timeout
+        self.batch = batch
+        self.capabilities: frozenset[str] = frozenset()
+        self._client: IMAPClient | None = None
+
+    def connect(self) -> None:
+        box = self.settings
+        try:
+            client = IMAPClient(
+                box.imap_host,
+                port=box.imap_port,
+                ssl=box.imap_tls,
+                ssl_context=tls_context(box.ca_file),
+                timeout=self.timeout,
+            )
+        except OSError as error:
+            raise MailboxError(
+                f"无法连接收信服务器 {box.imap_host}:{box.imap_port}: {error}"
+            ) from error
+        # Keep INTERNALDATE with the server's own offset (QQ: +0800) instead of local time.
+        client.normalise_times = False
+        try:
+            client.login(box.account, box.auth_code())
+        except LoginError as error:
+            _quietly_close(client)
+            raise MailboxError(
+                f"邮箱 {box.account} 登录失败：请检查授权码是否正确、是否已过期，"
+                f"以及QQ邮箱设置中是否开启了IMAP服务 ({_text(error)})"
+            ) from error
+        # The greeting's list is partial on QQ (no IDLE, no MOVE): ask again after login.
+        self.capabilities = frozenset(_text(c).upper() for c in client.capabilities())
+        self._client = client
+
+    @property
+    def client(self) -> IMAPClient:
+        if self._client is None:
+            self.connect()
+        assert self._client is not None
+        return self._client
+
+    def select(self, folder: str) -> FolderState | None:
+        """Open a folder read-only; None when it does not exist on this server."""
+        try:
+            info = self.client.select_folder(folder, readonly=True)
+        except IMAPClientError as error:
+            log.warning("%s: folder %r cannot be opened, skipped: %s", self.key, folder, error)
+            return None
+        uidnext = info.get(b"UIDNEXT")
+        return FolderState(folder, int(info[b"UIDVALIDITY"]), int(uidnext) if uidnext else None)
+
+    def new_uids(self, state: FolderState, after: int) -> list[int]:
+        """UIDs above `after`, ascending; no SEARCH at all when UIDNEXT says nothing is new."""
+        if state.uidnext is not None and state.uidnext <= after + 1:
+            return []
+        found = self.client.search(["UID", f"{after + 1}:*"])
+        return sorted(uid for uid in found if uid > after)
+
+    def fetch(self, state: FolderState, uids: list[int]) -> Iterator[RawMail]:
+        """The raw bytes and receive time of each UID, in ascending batches."""
+        for start in range(0, len(uids), self.batch):
+            chunk = uids[start : start + self.batch]
+            answers = self.client.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"])
+            for uid in chunk:
+                answer = answers.get(uid)
+                if answer is None:
+                    log.warning(
+                        "%s/%s: UID %s vanished before it was fetched", self.key, state.name, uid
+                    )
+                    continue
+                yield RawMail(
+                    self.key,
+                    state.name,
+                    state.uidvalidity,
+                    uid,
+                    _aware(answer[b"INTERNALDATE"]),
+                    bytes(answer[b"BODY[]"]),
+                )
+
+    def close(self) -> None:
+        if self._client is not None:
+            _quietly_close(self._client)
+            self._client = None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _quietly_close(client: IMAPClient) -> None:
+    # A broken connection has nothing left to lose.
+    with contextlib.suppress(IMAPClientError, OSError):
+        client.logout()

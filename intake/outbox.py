@@ -1,0 +1,162 @@
+"""The outbox: replies are queued with their decision and sent later, at most once each.
+
+A reply is marked `sending` (and committed) before the server sees it and `sent` after the
+server's 250. A reply found still `sending` at start belongs to a process that died in
+between: the server may have accepted it, so it becomes `unknown` and is never sent again;
+the organizers see it in the ledger instead of the school receiving it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.clock import Clock
+from intake.config import ReplySettings
+from intake.mail.smtp import SendError, Transport
+from intake.replies import Reply
+from intake.store.db import transaction
+from intake.store.ledger import replies_since
+from intake.store.models import Message, OutboxReply
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def enqueue(
+    session: Session,
+    message: Message,
+    account: str,
+    reply: Reply,
+    settings: ReplySettings,
+    day_start: datetime,
+) -> OutboxReply:
+    """Queue a reply in the caller's transaction; held once the sender's daily budget is spent."""
+    used = replies_since(session, reply.recipient, day_start)
+    state = "pending" if used < settings.max_per_sender_per_day else "held"
+    row = OutboxReply(
+        message_pk=message.id,
+        campaign=message.campaign,
+        account=account,
+        recipient=reply.recipient,
+        reply_message_id=reply.message_id,
+        subject=reply.subject,
+        raw=reply.raw,
+        state=state,
+        last_error="" if state == "pending" else "daily reply budget reached",
+    )
+    session.add(row)
+    return row
+
+
+def recover_interrupted(factory: sessionmaker[Session]) -> int:
+    """Replies a dead process left in `sending` become `unknown`: never sent twice."""
+    with transaction(factory) as session:
+        result = session.execute(
+            update(OutboxReply)
+            .where(OutboxReply.state == "sending")
+            .values(state="unknown", last_error="process stopped while sending; not resent")
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def send_due(
+    factory: sessionmaker[Session],
+    transports: Callable[[str], Transport],
+    settings: ReplySettings,
+    clock: Clock,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SendReport:
+    """Send every reply that is due, paced to settings.max_per_minute."""
+    report = SendReport()
+    pause = 60.0 / settings.max_per_minute
+    blocked: set[str] = set()  # accounts whose server refused us this round
+    while (row_id := _claim_next(factory, clock.now(), blocked)) is not None:
+        if report.sent:
+            sleep(pause)
+        _send_one(factory, row_id, transports, settings, clock, report, blocked)
+    return report
+
+
+def _claim_next(factory: sessionmaker[Session], now: datetime, blocked: set[str]) -> int | None:
+    with transaction(factory) as session:
+        query = (
+            select(OutboxReply)
+            .where(OutboxReply.state == "pending", OutboxReply.next_attempt_at <= now)
+            .where(OutboxReply.account.not_in(blocked))
+            .order_by(OutboxReply.id)
+            .limit(1)
+        )
+        row = session.scalar(query)
+        if row is None:
+            return None
+        row.state, row.attempts = "sending", row.attempts + 1
+        return row.id
+
+
+def _send_one(
+    factory: sessionmaker[Session],
+    row_id: int,
+    transports: Callable[[str], Transport],
+    settings: ReplySettings,
+    clock: Clock,
+    report: SendReport,
+    blocked: set[str],
+) -> None:
+    with factory() as session:
+        row = session.get_one(OutboxReply, row_id)
+        account, recipient, raw, reply_id = (
+            row.account,
+            row.recipient,
+            row.raw,
+            row.reply_message_id,
+        )
+    try:
+        answer = transports(account).send(account, recipient, raw, reply_id)
+    except SendError as error:
+        if error.transient:
+            blocked.add(account)  # a throttled or unreachable server: stop for this round
+        _record_failure(factory, row_id, error, settings, clock, report)
+        return
+    with transaction(factory) as session:
+        row = session.get_one(OutboxReply, row_id)
+        row.state, row.sent_at, row.smtp_response = "sent", clock.now(), answer
+    report.sent += 1
+    log.info("reply %s to %s sent: %s", reply_id, recipient, answer)
+
+
+def _record_failure(
+    factory: sessionmaker[Session],
+    row_id: int,
+    error: SendError,
+    settings: ReplySettings,
+    clock: Clock,
+    report: SendReport,
+) -> None:
+    with transaction(factory) as session:
+        row = session.get_one(OutboxReply, row_id)
+        row.last_error = str(error)
+        if error.maybe_sent:
+            row.state = "unknown"
+            report.failed += 1
+        elif error.transient and row.attempts < settings.max_attempts:
+            row.state = "pending"
+            row.next_attempt_at = clock.now() + timedelta(minutes=2 ** (row.attempts - 1))
+            report.retried += 1
+        else:
+            row.state = "failed"
+            report.failed += 1
+    log.warning("reply %s not sent (%s): %s", row_id, row.state, error)

@@ -1,0 +1,161 @@
+"""Writing the answer to a school: the text from templates/, the headers QQ Mail needs.
+
+Replies are plain text (QQ's content filter dislikes long tokens and markup), say plainly
+what was received or what to fix, and carry the headers that keep other robots from
+answering them back.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from intake.campaigns.campaign import Campaign, MailboxRef
+from intake.campaigns.naming import expected_name
+from intake.config import KindSettings
+from intake.domain import Decision, ParsedMail, Severity
+from intake.rules.chain import Verdict
+
+DEFAULT_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+TEMPLATE_FOR = {
+    Decision.ACCEPTED: "reply_accepted.txt.j2",
+    Decision.REJECTED: "reply_rejected.txt.j2",
+}
+
+
+@dataclass(frozen=True)
+class Reply:
+    recipient: str
+    subject: str
+    message_id: str
+    raw: bytes
+
+
+def templates(folder: str = "") -> Environment:
+    loader = FileSystemLoader(folder or DEFAULT_TEMPLATES)
+    return Environment(loader=loader, undefined=StrictUndefined, keep_trailing_newline=True)
+
+
+def chinese_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def chinese_time(moment: datetime) -> str:
+    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+def compose(
+    env: Environment,
+    ref: MailboxRef,
+    mail: ParsedMail,
+    verdict: Verdict,
+    *,
+    receipt: str,
+    received_at: datetime,
+    filenames: dict[int, str],
+    now: datetime,
+) -> Reply:
+    """The reply to one decided message (accepted or rejected)."""
+    context = _context(ref, verdict, receipt, received_at, filenames)
+    body = env.get_template(TEMPLATE_FOR[verdict.decision]).render(**context)
+    subject = _subject(mail.subject, verdict.decision, receipt)
+    domain = ref.account.rpartition("@")[2]
+    message_id = f"{receipt}.{secrets.token_hex(4)}.intake@{domain}"
+    message = EmailMessage(policy=SMTP)
+    message["From"] = formataddr((ref.settings.mailbox.display_name, ref.account))
+    message["To"] = mail.reply_to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = f"<{message_id}>"
+    if mail.message_id:
+        message["In-Reply-To"] = f"<{mail.message_id}>"
+        message["References"] = " ".join(f"<{r}>" for r in (*mail.references, mail.message_id))
+    # RFC 3834: robots must not answer this; Outlook's own header says the same to Exchange.
+    message["Auto-Submitted"] = "auto-replied"
+    message["X-Auto-Response-Suppress"] = "All"
+    message.set_content(body, charset="utf-8", cte="base64")
+    return Reply(mail.reply_to, subject, message_id, message.as_bytes())
+
+
+def _subject(original: str, decision: Decision, receipt: str) -> str:
+    status = "已受理" if decision is Decision.ACCEPTED else "未受理"
+    topic = original.strip() or "您的来信"
+    return f"【{status}】{topic}（{receipt}）"
+
+
+def _context(
+    ref: MailboxRef,
+    verdict: Verdict,
+    receipt: str,
+    received_at: datetime,
+    filenames: dict[int, str],
+) -> dict[str, Any]:
+    campaign = ref.campaign
+    group = ref.settings
+    kinds = campaign.kinds
+    placed = {p.position: p for p in verdict.placements}
+    files = []
+    for position, outcome in sorted(verdict.outcomes.items()):
+        placement = placed.get(position)
+        previous = placement.previous if placement else None
+        files.append(
+            {
+                "filename": filenames.get(position, ""),
+                "outcome": outcome,
+                "kind_label": kinds[placement.kind].label if placement else "",
+                "version": placement.version if placement else 0,
+                "previous": previous.filename if previous else "",
+                "previous_received": _when(campaign, previous.received_at) if previous else "",
+            }
+        )
+    findings = [_finding_view(f, kinds) for f in verdict.findings]
+    school = next((p.school for p in verdict.placements), "")
+    return {
+        "campaign_name": campaign.settings.name,
+        "organizer": campaign.settings.organizer,
+        "group_label": group.label,
+        "contact": group.contact,
+        "school": school,
+        "receipt": receipt,
+        "received_text": _when(campaign, received_at),
+        "deadline_text": chinese_date(campaign.settings.deadline),
+        "files": files,
+        "rejected": [f for f in findings if f["severity"] == Severity.REJECT],
+        "warnings": [f for f in findings if f["severity"] == Severity.WARN],
+        "late": any(f.code == "late" for f in verdict.findings),
+        "naming_rule": naming_rule(kinds, school),
+    }
+
+
+def naming_rule(kinds: dict[str, KindSettings], school: str) -> str:
+    """How each kind must be named, e.g. 报告命名为“XX学校报告”；改进案例命名为 …"""
+    rules = []
+    for kind in kinds.values():
+        name = expected_name(kind.name_pattern, school)
+        rule = f"{kind.label}命名为“{name}”"
+        if kind.max_per_school > 1:
+            rule += f"（不超过 {kind.max_per_school} 篇，多篇时加序号，如“{name}1”“{name}2”）"
+        rules.append(rule)
+    return "；".join(rules)
+
+
+def _when(campaign: Campaign, moment: datetime) -> str:
+    return chinese_time(campaign.local(moment))
+
+
+def _finding_view(finding: Any, kinds: dict[str, Any]) -> dict[str, Any]:
+    kind = finding.params.get("kind", "")
+    return {
+        "code": finding.code,
+        "severity": finding.severity,
+        "params": finding.params,
+        "kind_label": kinds[kind].label if kind in kinds else "材料",
+    }

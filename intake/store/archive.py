@@ -1,0 +1,70 @@
+"""Raw messages and attachments on disk, named by SHA-256, written before anything can fail.
+
+Files are written to a temporary name and renamed, so a crash never leaves half a file under
+a final name; the same bytes always land on the same path, so writing twice is harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import unicodedata
+from pathlib import Path
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+_DEVICE_NAMES = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
+# File systems allow 255 bytes per name; a Chinese character takes three in UTF-8, and the
+# temporary name adds a few more.
+MAX_NAME_BYTES = 200
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def safe_filename(name: str) -> str:
+    """A name safe on any file system: no paths, control characters or device names."""
+    name = unicodedata.normalize("NFC", name.replace("\\", "/").split("/")[-1])
+    name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
+    if not name or _DEVICE_NAMES.match(name):
+        name = f"file_{name}" if name else "attachment"
+    if len(name.encode()) > MAX_NAME_BYTES:
+        stem, dot, ending = name.rpartition(".")
+        ending = "." + ending if dot and len(ending) <= 8 else ""
+        stem = stem if ending else name
+        while len((stem + ending).encode()) > MAX_NAME_BYTES:
+            stem = stem[:-1]
+        name = stem.rstrip() + ending
+    return name
+
+
+class Archive:
+    """The folder that keeps every raw message and every attachment."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def store_raw(self, raw: bytes) -> tuple[str, Path]:
+        sha = sha256_of(raw)
+        path = self.root / "raw" / sha[:2] / f"{sha}.eml"
+        _write_once(path, raw)
+        return sha, path
+
+    def store_file(self, payload: bytes, filename: str) -> tuple[str, Path]:
+        sha = sha256_of(payload)
+        path = self.root / "files" / sha[:2] / sha / safe_filename(filename)
+        _write_once(path, payload)
+        return sha, path
+
+
+def _write_once(path: Path, data: bytes) -> None:
+    if path.exists() and path.stat().st_size == len(data):
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{os.getpid()}.{path.name}.part")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)

@@ -1,0 +1,134 @@
+"""Reading and writing the ledger: the queries the flow needs, each in the caller's session.
+
+Nothing here commits; the caller's transaction decides, so a message, its files, findings,
+entries and reply are recorded together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from intake.domain import RawMail
+from intake.rules.base import Finding, HeldFile
+from intake.store.models import Cursor, Entry, FindingRow, Location, Message, OutboxReply
+
+
+def message_by_sha(session: Session, sha: str) -> Message | None:
+    return session.scalar(select(Message).where(Message.sha256 == sha))
+
+
+def message_by_message_id(session: Session, message_id: str) -> Message | None:
+    if not message_id:
+        return None
+    query = select(Message).where(Message.message_id == message_id).order_by(Message.id)
+    return session.scalars(query).first()
+
+
+def add_location(session: Session, message: Message, raw: RawMail) -> bool:
+    """Note where the message was seen; False when this exact place is already known."""
+    known = session.scalar(
+        select(Location.id).where(
+            Location.mailbox == raw.mailbox,
+            Location.folder == raw.folder,
+            Location.uidvalidity == raw.uidvalidity,
+            Location.uid == raw.uid,
+        )
+    )
+    if known is not None:
+        return False
+    session.add(
+        Location(
+            message=message,
+            mailbox=raw.mailbox,
+            folder=raw.folder,
+            uidvalidity=raw.uidvalidity,
+            uid=raw.uid,
+        )
+    )
+    return True
+
+
+def holdings(
+    session: Session, campaign: str, group: str, schools: Iterable[str]
+) -> dict[str, tuple[HeldFile, ...]]:
+    """The current version of every file each school holds."""
+    wanted = sorted(set(schools))
+    if not wanted:
+        return {}
+    rows = session.scalars(
+        select(Entry).where(
+            Entry.campaign == campaign,
+            Entry.group == group,
+            Entry.school.in_(wanted),
+            Entry.current.is_(True),
+        )
+    )
+    held: dict[str, list[HeldFile]] = {}
+    for row in rows:
+        file = HeldFile(row.kind, row.slot, row.version, row.filename, row.received_at)
+        held.setdefault(row.school, []).append(file)
+    return {school: tuple(files) for school, files in held.items()}
+
+
+def retire_previous(session: Session, entry: Entry) -> None:
+    """A new version makes the earlier versions of the same slot no longer current."""
+    earlier = session.scalars(
+        select(Entry).where(
+            Entry.campaign == entry.campaign,
+            Entry.group == entry.group,
+            Entry.school == entry.school,
+            Entry.kind == entry.kind,
+            Entry.slot == entry.slot,
+            Entry.current.is_(True),
+            Entry.id != entry.id,
+        )
+    )
+    for row in earlier:
+        row.current = False
+
+
+def add_findings(session: Session, message: Message, findings: Iterable[Finding]) -> None:
+    for finding in findings:
+        session.add(
+            FindingRow(
+                message=message,
+                attachment_position=finding.position,
+                rule=finding.rule,
+                code=finding.code,
+                severity=str(finding.severity),
+                params=dict(asdict(finding)["params"]),
+            )
+        )
+
+
+def cursor(session: Session, mailbox: str, folder: str) -> Cursor | None:
+    return session.scalar(select(Cursor).where(Cursor.mailbox == mailbox, Cursor.folder == folder))
+
+
+def advance_cursor(session: Session, mailbox: str, folder: str, uidvalidity: int, uid: int) -> None:
+    """Move the cursor forward (never back), or restart it under a new UIDVALIDITY."""
+    row = cursor(session, mailbox, folder)
+    if row is None:
+        session.add(Cursor(mailbox=mailbox, folder=folder, uidvalidity=uidvalidity, last_uid=uid))
+    elif row.uidvalidity != uidvalidity:
+        row.uidvalidity, row.last_uid = uidvalidity, uid
+    elif uid > row.last_uid:
+        row.last_uid = uid
+
+
+def replies_since(session: Session, recipient: str, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count(OutboxReply.id)).where(
+                OutboxReply.recipient == recipient,
+                OutboxReply.created_at >= since,
+                OutboxReply.state != "held",
+            )
+        )
+        or 0
+    )
