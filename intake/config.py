@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -177,8 +178,11 @@ class Config:
         return url
 
 
-def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
-    """Read and validate a TOML file; raise ConfigError naming the file, line and key."""
+def load_config(path: Path, adjust: Callable[[dict[str, Any]], None] | None = None) -> Config:
+    """Read and validate a TOML file; raise ConfigError naming the file, line and key.
+
+    `adjust` may change the parsed data before validation (the demo points it at samples/).
+    """
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
@@ -187,8 +191,8 @@ def load_config(path: Path, overrides: dict[str, Any] | None = None) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: TOML 语法错误 (syntax error): {error}") from error
-    for key, value in (overrides or {}).items():
-        data[key] = {**data.get(key, {}), **value}
+    if adjust is not None:
+        adjust(data)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as error:

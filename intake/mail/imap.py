@@ -29,6 +29,10 @@ class MailboxError(Exception):
     """The mailbox could not be read; the message says what to check."""
 
 
+# Everything a poll may meet when a server misbehaves; the poller reports it and goes on.
+IMAP_ERRORS = (MailboxError, IMAPClientError, OSError)
+
+
 @dataclass(frozen=True)
 class FolderState:
     name: str

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
 from email.parser import BytesHeaderParser
+from email.policy import compat32
 from html.parser import HTMLParser
 from typing import Any
 
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 _BODY_TYPES = frozenset({"text/plain", "text/html"})
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _ANGLE_ID = re.compile(r"<([^<>\s]+)>")
+# No refolding (max_line_length=None) so an attached message keeps its headers as written.
+_EMBEDDED_POLICY = compat32.clone(linesep="\r\n", max_line_length=None)
 
 
 @dataclass
@@ -202,12 +205,13 @@ def _collect(message: Message) -> _Body:
     stack: list[Message] = [message]
     while stack:
         part = stack.pop()
-        payload = part.get_payload()
         if part is not message and part.get_content_maintype() == "message":
             # An attached message (a bounce's mail.eml) is one file, not more body parts.
             body.attachments.append(_embedded_message(part))
-        elif isinstance(payload, list):
-            stack.extend(child for child in reversed(payload) if isinstance(child, Message))
+        elif part.is_multipart():
+            children = part.get_payload()
+            if isinstance(children, list):
+                stack.extend(child for child in reversed(children) if isinstance(child, Message))
         else:
             _add_leaf(part, body)
     return body
@@ -242,15 +246,18 @@ def _embedded_message(part: Message) -> Attachment:
 
 
 def _embedded_bytes(part: Message) -> bytes:
-    """The body of a message/* part, re-serialised from the parsed tree."""
+    """The body of a message/* part, re-serialised from the parsed tree with CRLF lines."""
     try:
-        flattened = part.as_bytes()
-    except (LookupError, UnicodeError, ValueError, TypeError):
+        flattened = part.as_bytes(policy=_EMBEDDED_POLICY)
+    except (LookupError, UnicodeError, ValueError, TypeError, RecursionError):
         # Flattening re-applies declared charsets, which a hostile part can make fail.
         log.warning("cannot re-serialise an attached message", exc_info=True)
         return b""
-    head_end = re.search(rb"\r?\n\r?\n", flattened)
-    data = flattened[head_end.end() :] if head_end else b""
+    if flattened.startswith(b"\r\n"):  # a part without headers of its own
+        data = flattened[2:]
+    else:
+        head_end = flattened.find(b"\r\n\r\n")
+        data = flattened[head_end + 4 :] if head_end >= 0 else b""
     return _decode_transfer(data, _transfer_encoding(part))
 
 
@@ -263,8 +270,14 @@ def _payload_bytes(part: Message) -> bytes:
     returns the base64 text itself.
     """
     if _transfer_encoding(part) == "base64":
-        encoded = part.get_payload()
-        return _lenient_b64decode(_wire_bytes(encoded)) if isinstance(encoded, str) else b""
+        try:
+            encoded = part.get_payload()
+        except (LookupError, UnicodeError, TypeError):
+            # 8-bit junk in the base64 text plus an unusable charset label; the stdlib still
+            # decodes it without the label.
+            encoded = None
+        if isinstance(encoded, str):
+            return _lenient_b64decode(_wire_bytes(encoded))
     decoded = part.get_payload(decode=True)
     return decoded if isinstance(decoded, bytes) else b""
 

@@ -1,0 +1,103 @@
+"""Wiring: from a Config to the objects the commands use (database, archive, mailboxes)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from intake.campaigns.campaign import Campaign, MailboxRef, all_mailboxes, load_campaigns
+from intake.clock import Clock, SystemClock
+from intake.config import Config
+from intake.flow import Intake
+from intake.mail.imap import ImapMailbox
+from intake.mail.smtp import FolderTransport, SmtpTransport, Transport
+from intake.outbox import SendReport, recover_interrupted, send_due
+from intake.poll import PollReport, poll_all
+from intake.replies import templates
+from intake.store.archive import Archive
+from intake.store.db import make_engine, session_factory, upgrade
+
+
+@dataclass
+class App:
+    config: Config
+    engine: Engine
+    intake: Intake
+    campaigns: list[Campaign]
+    refs: list[MailboxRef]
+    mailboxes: dict[str, ImapMailbox] = field(default_factory=dict)
+    transports: dict[str, Transport] = field(default_factory=dict)
+
+    def mailbox(self, ref: MailboxRef) -> ImapMailbox:
+        """One session per mailbox, kept between polls: QQ dislikes frequent reconnects."""
+        if ref.key not in self.mailboxes:
+            polling = self.config.settings.polling
+            self.mailboxes[ref.key] = ImapMailbox(
+                ref.settings.mailbox, ref.account, polling.socket_timeout, polling.fetch_batch
+            )
+        return self.mailboxes[ref.key]
+
+    def transport(self, account: str) -> Transport:
+        if account not in self.transports:
+            replies = self.config.settings.replies
+            if replies.transport == "folder":
+                self.transports[account] = FolderTransport(self.config.path(replies.folder))
+            else:
+                ref = next(r for r in self.refs if r.account == account)
+                timeout = self.config.settings.polling.socket_timeout
+                self.transports[account] = SmtpTransport(ref.settings.mailbox, timeout)
+        return self.transports[account]
+
+    def poll(self) -> PollReport:
+        return poll_all(self.intake, self.refs, self.mailbox)
+
+    def send_replies(self) -> SendReport:
+        try:
+            return send_due(
+                self.intake.factory, self.transport, self.config.settings.replies, self.intake.clock
+            )
+        finally:
+            self.close_transports()
+
+    def close_transports(self) -> None:
+        for transport in self.transports.values():
+            transport.close()
+        self.transports.clear()
+
+    def close(self) -> None:
+        for mailbox in self.mailboxes.values():
+            mailbox.close()
+        self.mailboxes.clear()
+        self.close_transports()
+        self.engine.dispose()
+
+
+def build(config: Config, clock: Clock | None = None) -> App:
+    """Open the database (creating or upgrading it) and everything else a command needs."""
+    engine = make_engine(config.database_url())
+    upgrade(engine)
+    factory = session_factory(engine)
+    recover_interrupted(factory)
+    campaigns = load_campaigns(config)
+    refs = all_mailboxes(campaigns)
+    settings = config.settings
+    intake = Intake(
+        factory=factory,
+        archive=Archive(config.path(settings.storage.archive_dir)),
+        replies=settings.replies,
+        templates=templates(
+            str(config.path(settings.replies.templates_dir))
+            if settings.replies.templates_dir
+            else ""
+        ),
+        clock=clock or SystemClock(),
+        own_accounts=frozenset(ref.account for ref in refs),
+    )
+    return App(config, engine, intake, campaigns, refs)
+
+
+def repo_path(*parts: str) -> Path:
+    """A file shipped beside the package (config.example.toml, samples/)."""
+    return Path(__file__).resolve().parents[1].joinpath(*parts)

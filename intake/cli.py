@@ -1,0 +1,150 @@
+"""The `intake` command. Each subcommand calls one function of the layers below."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from intake import demo as demo_module
+from intake.app import App, build
+from intake.config import Config, ConfigError, load_config
+from intake.jobs import poll_and_send, run_forever
+from intake.store.views import ledger_rows
+
+CONFIG_HELP = "配置文件 (configuration file); default: $INTAKE_CONFIG or ./config.toml"
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Library chatter (imaplib commands, SQL) could carry private data; keep it out.
+    for noisy in ("imapclient", "apscheduler", "sqlalchemy"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _load(path: str) -> Config:
+    try:
+        return load_config(Path(path))
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+
+
+def _app(ctx: click.Context) -> App:
+    try:
+        return build(_load(ctx.obj["config"]))
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from error
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_path",
+    envvar="INTAKE_CONFIG",
+    default="config.toml",
+    show_default=True,
+    help=CONFIG_HELP,
+)
+@click.option("-v", "--verbose", is_flag=True, help="More detail in the log.")
+@click.pass_context
+def main(ctx: click.Context, config_path: str, verbose: bool) -> None:
+    """intake: 接收、核对、登记并回复学校通过QQ邮箱提交的参赛材料。"""
+    _setup_logging(verbose)
+    ctx.obj = {"config": config_path}
+
+
+@main.command()
+@click.pass_context
+def check(ctx: click.Context) -> None:
+    """Validate the configuration and say what it describes."""
+    config = _load(ctx.obj["config"])
+    for key, campaign in config.settings.campaigns.items():
+        click.echo(f"{key}: {campaign.name}, deadline {campaign.deadline}, {campaign.timezone}")
+        for group_key, group in campaign.groups.items():
+            click.echo(
+                f"  {group_key} {group.label}: {group.mailbox.account} "
+                f"(code in ${group.mailbox.auth_env}), folders {list(group.mailbox.folders)}"
+            )
+    click.echo("配置有效 (configuration is valid)")
+
+
+@main.group()
+def db() -> None:
+    """The database."""
+
+
+@db.command("upgrade")
+@click.pass_context
+def db_upgrade(ctx: click.Context) -> None:
+    """Create the database or bring it to the newest schema."""
+    app = _app(ctx)
+    app.close()
+    click.echo(f"database is up to date: {app.config.database_url()}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Poll every mailbox and send the outbox, then exit.")
+@click.pass_context
+def poll(ctx: click.Context, once: bool) -> None:
+    """Poll the mailboxes once (--once), or keep polling like `intake run`."""
+    app = _app(ctx)
+    if not once:
+        run_forever(app)
+        return
+    try:
+        poll_and_send(app)
+    finally:
+        app.close()
+
+
+@main.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Poll and answer on a schedule until stopped (SIGTERM or Ctrl-C)."""
+    run_forever(_app(ctx))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON array with every message.")
+@click.option("--campaign", default=None, help="Only this campaign.")
+@click.pass_context
+def messages(ctx: click.Context, as_json: bool, campaign: str | None) -> None:
+    """Every message in the ledger with its decision."""
+    app = _app(ctx)
+    try:
+        rows = ledger_rows(app.intake.factory, campaign)
+    finally:
+        app.close()
+    if as_json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        click.echo()
+        return
+    _print_table(rows)
+
+
+def _print_table(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        reasons = ",".join(row["reasons"]) or "-"
+        click.echo(
+            f"{row['receipt']:<12} {row['group']:<8} {row['decision']:<11} {reasons:<22} "
+            f"{row['school'] or '-'}  {row['subject'][:40]}"
+        )
+
+
+@main.command()
+@click.option("--out", default="var/demo", show_default=True, help="Folder for the demo.")
+def demo(out: str) -> None:
+    """Replay the sample inbox into a local SQLite database; write replies as .eml files."""
+    rows = demo_module.run_demo(Path(out))
+    _print_table(rows)
+    click.echo(
+        f"\n{len(rows)} messages recorded in {Path(out) / 'demo.db'}; "
+        f"replies written to {Path(out) / 'outbox'}"
+    )

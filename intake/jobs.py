@@ -1,0 +1,59 @@
+"""`intake run`: the same poll and send as `intake poll --once`, on an APScheduler timer.
+
+Only wiring lives here; the jobs call the functions the commands call. SIGTERM and Ctrl-C
+stop the scheduler after the job in progress has finished its current message.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from types import FrameType
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from intake.app import App
+
+log = logging.getLogger(__name__)
+
+
+def poll_and_send(app: App) -> None:
+    report = app.poll()
+    sent = app.send_replies()
+    log.info(
+        "poll: %s new message(s), %s reply(ies) sent, %s retrying, %s failed; %s error(s)",
+        report.fetched,
+        sent.sent,
+        sent.retried,
+        sent.failed,
+        len(report.errors),
+    )
+
+
+def run_forever(app: App) -> None:
+    minutes = app.config.settings.polling.interval_minutes
+    scheduler = BlockingScheduler(timezone="UTC")
+    # One poll at a time: a slow poll is never overlapped by the next one.
+    scheduler.add_job(
+        poll_and_send,
+        "interval",
+        minutes=minutes,
+        args=[app],
+        id="poll",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=app.intake.clock.now(),
+    )
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %s: stopping after the current job", signum)
+        scheduler.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("running: polling %d mailbox(es) every %s minute(s)", len(app.refs), minutes)
+    try:
+        scheduler.start()
+    finally:
+        app.close()
+        log.info("stopped")
