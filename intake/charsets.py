@@ -56,7 +56,8 @@ def normalize_charset(label: str | None) -> str:
         return "utf-8"
     try:
         canonical = codecs.lookup(name).name
-        b"".decode(canonical)
+        # Empty input never reaches the codec, so probe with one byte.
+        b"a".decode(canonical)
     except (LookupError, UnicodeError, ValueError):
         return "utf-8"
     return "gb18030" if canonical in _GB_CODECS else canonical

@@ -353,7 +353,7 @@ def _param(part: Message, header: str, name: str) -> str | None:
 
 
 class _HtmlText(HTMLParser):
-    """Reduces HTML to text; also keeps a copy with every link's href written after its text."""
+    """Reduces HTML to text; also keeps a copy with every link's href written before its text."""
 
     _BLOCKS = frozenset(
         {"address", "article", "blockquote", "dd", "div", "dl", "dt", "fieldset", "figure"}
@@ -368,7 +368,6 @@ class _HtmlText(HTMLParser):
         self.text: list[str] = []
         self.linked: list[str] = []
         self._hidden = 0
-        self._hrefs: list[str] = []
 
     def _emit(self, chunk: str) -> None:
         self.text.append(chunk)
@@ -380,15 +379,15 @@ class _HtmlText(HTMLParser):
         elif tag == "br" or tag in self._BLOCKS:
             self._emit("\n")
         if tag == "a":
-            self._hrefs.append(dict(attrs).get("href") or "")
+            # Before the anchor's text: that text is often the file name with "(size, … 到期)"
+            # right after the anchor, and a URL written between them would split the entry.
+            self.linked.append(f" {dict(attrs).get('href') or ''} ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self._HIDDEN:
             self._hidden = max(0, self._hidden - 1)
         elif tag in self._BLOCKS:
             self._emit("\n")
-        if tag == "a" and self._hrefs:
-            self.linked.append(f" {self._hrefs.pop()} ")
 
     def handle_data(self, data: str) -> None:
         if not self._hidden:

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Set-up and checks with nothing but python3: `python3 tasks.py demo` or `python3 tasks.py test`.
+
+demo  creates .venv, installs intake, and replays the sample inbox into var/demo/.
+test  creates .venv with the test tools, installs Debian's dovecot-imapd when it is missing
+      and this user may (root with apt-get), then runs ruff, mypy and the whole test suite.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / "bin"
+
+
+def sh(*command: str | Path, check: bool = True) -> int:
+    print("+", " ".join(str(part) for part in command), flush=True)
+    return subprocess.run([str(part) for part in command], cwd=ROOT, check=check).returncode
+
+
+def can_apt() -> bool:
+    return os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+def apt_install(*packages: str) -> None:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *packages], check=True, env=env)
+
+
+def ensure_venv(extras: str) -> None:
+    if not (BIN / "python").exists():
+        if subprocess.run([sys.executable, "-m", "venv", str(VENV)]).returncode != 0:
+            # Debian ships venv separately; without it there is no ensurepip.
+            if not can_apt():
+                sys.exit("python3 -m venv failed: install the python3-venv package")
+            shutil.rmtree(VENV, ignore_errors=True)
+            apt_install("python3-venv")
+            sh(sys.executable, "-m", "venv", VENV)
+    sh(BIN / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
+       "-e", f".{extras}")
+
+
+def ensure_dovecot() -> None:
+    if shutil.which("dovecot"):
+        return
+    if can_apt():
+        apt_install("dovecot-imapd")
+    else:
+        print("Dovecot is missing and cannot be installed by this user: the IMAP tests "
+              "will be skipped (run `apt-get install dovecot-imapd` as root).")
+
+
+def demo() -> int:
+    ensure_venv("")
+    return sh(BIN / "intake", "demo", check=False)
+
+
+def test() -> int:
+    ensure_venv("[test]")
+    ensure_dovecot()
+    sh(BIN / "ruff", "check", "intake", "tests", "migrations", "samples", "tasks.py")
+    sh(BIN / "mypy")
+    return sh(BIN / "pytest", *sys.argv[2:], check=False)
+
+
+if __name__ == "__main__":
+    tasks = {"demo": demo, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in tasks:
+        sys.exit(f"usage: python3 tasks.py {{{'|'.join(tasks)}}} [pytest arguments]")
+    sys.exit(tasks[sys.argv[1]]())
