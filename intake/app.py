@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,8 +56,11 @@ class App:
 
     def send_replies(self) -> SendReport:
         try:
+            replies = self.config.settings.replies
+            # Pacing protects a real SMTP account; writing files needs none.
+            pause = time.sleep if replies.transport == "smtp" else _no_pause
             return send_due(
-                self.intake.factory, self.transport, self.config.settings.replies, self.intake.clock
+                self.intake.factory, self.transport, replies, self.intake.clock, sleep=pause
             )
         finally:
             self.close_transports()
@@ -72,6 +76,10 @@ class App:
         self.mailboxes.clear()
         self.close_transports()
         self.engine.dispose()
+
+
+def _no_pause(_seconds: float) -> None:
+    return None
 
 
 def build(config: Config, clock: Clock | None = None) -> App:

@@ -78,7 +78,9 @@ def _decide_and_record(
         message = _message_row(ref, raw, mail, sha, raw_path, verdict.decision)
         message.reasons, message.warnings = verdict.reasons, verdict.warnings
         message.school = next((p.school for p in verdict.placements), _named_school(facts))
-        message.kinds = sorted({p.kind for p in verdict.placements})
+        # What it was about: the kinds accepted, else the kinds its files claimed.
+        placed = {p.kind for p in verdict.placements}
+        message.kinds = sorted(placed or {c.kind for c in facts.claims if c.kind})
         session.add(message)
         session.flush()
         message.receipt = f"{ref.campaign.settings.receipt_prefix}-{message.id:05d}"
@@ -110,7 +112,12 @@ def _facts(
 
 
 def _named_school(facts: MessageFacts) -> str:
-    return next((claim.school for claim in facts.claims if claim.school), "")
+    """The school a message speaks for: from its files, else the roster's entry for the sender."""
+    named = next((claim.school for claim in facts.claims if claim.school), "")
+    if named:
+        return named
+    by_sender = facts.campaign.roster.by_sender(facts.group, facts.mail.sender)
+    return by_sender.name if by_sender is not None else ""
 
 
 def _message_row(

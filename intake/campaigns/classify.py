@@ -11,7 +11,13 @@ import enum
 from dataclasses import dataclass, replace
 
 from intake.campaigns.campaign import Campaign
-from intake.campaigns.naming import NameMatch, is_document, is_supporting, match_name
+from intake.campaigns.naming import (
+    NameMatch,
+    is_document,
+    is_supporting,
+    looks_like_school,
+    match_name,
+)
 from intake.domain import Attachment, ParsedMail
 
 
@@ -42,6 +48,7 @@ class FileClaim:
     kind_source: Source = Source.NONE
     school_source: Source = Source.NONE
     school_in_roster: bool = False
+    other_schools: tuple[str, ...] = ()  # other names the message gave, tried in the roster
 
 
 def classify(mail: ParsedMail, campaign: Campaign, group: str) -> list[FileClaim]:
@@ -74,32 +81,31 @@ def _claim(
     position: int, filename: str, subject: NameMatch | None, patterns: dict[str, str]
 ) -> FileClaim:
     found = match_name(filename, patterns)
-    if found is None and subject is None:
+    named = found or subject
+    if named is None:
         return FileClaim(position, filename, Role.DOCUMENT)
-    if found is None:
-        assert subject is not None
-        return FileClaim(
-            position,
-            filename,
-            Role.DOCUMENT,
-            subject.kind,
-            subject.school,
-            subject.slot,
-            Source.SUBJECT,
-            _source(subject.school, Source.SUBJECT),
-        )
-    school, school_source = found.school, _source(found.school, Source.FILE)
-    if not school and subject is not None and subject.school:
-        school, school_source = subject.school, Source.SUBJECT
+    kind_source = Source.FILE if found else Source.SUBJECT
+    options = [
+        (m.school, source)
+        for m, source in ((found, Source.FILE), (subject, Source.SUBJECT))
+        if m is not None and m.school
+    ]
+    # A file named after the activity ("…改进活动报告") names no school; the subject may.
+    school, school_source = next(
+        (option for option in options if looks_like_school(option[0])),
+        options[0] if options else ("", Source.NONE),
+    )
+    others = tuple(name for name, _ in options if name != school)
     return FileClaim(
         position,
         filename,
         Role.DOCUMENT,
-        found.kind,
+        named.kind,
         school,
-        found.slot,
-        Source.FILE,
+        named.slot,
+        kind_source,
         school_source,
+        other_schools=others,
     )
 
 
@@ -114,9 +120,13 @@ def _resolve_school(
     roster = campaign.roster
     if claim.role is not Role.DOCUMENT or not claim.kind or not roster:
         return claim
-    named = roster.by_name(group, claim.school)
-    if named is not None:
-        return replace(claim, school=named.name, school_in_roster=True)
+    for written, source in (
+        (claim.school, claim.school_source),
+        *((other, Source.SUBJECT) for other in claim.other_schools),
+    ):
+        named = roster.by_name(group, written)
+        if named is not None:
+            return replace(claim, school=named.name, school_source=source, school_in_roster=True)
     by_sender = roster.by_sender(group, mail.sender)
     if by_sender is not None and not claim.school:
         return replace(

@@ -124,6 +124,11 @@ def _slot(after: str) -> str:
     )
 
 
+def looks_like_school(name: str) -> bool:
+    """True for "双流区实验小学", false for "教育质量综合评价结果解读和改进活动"."""
+    return _SCHOOL_END.match(name) is not None
+
+
 def expected_name(pattern: str, school: str) -> str:
     """The name the notice asks for, for replies: "双流区实验小学报告"."""
     return pattern.replace("{school}", school or "XX学校")

@@ -272,9 +272,9 @@ def _payload_bytes(part: Message) -> bytes:
     if _transfer_encoding(part) == "base64":
         try:
             encoded = part.get_payload()
-        except (LookupError, UnicodeError, TypeError):
-            # 8-bit junk in the base64 text plus an unusable charset label; the stdlib still
-            # decodes it without the label.
+        except (LookupError, UnicodeError, TypeError, ValueError):
+            # 8-bit junk in the base64 text makes the stdlib apply the charset label, which can
+            # be unknown, "undefined", an RFC 2231 tuple or contain NUL; decode=True skips it.
             encoded = None
         if isinstance(encoded, str):
             return _lenient_b64decode(_wire_bytes(encoded))
@@ -334,7 +334,8 @@ def _param(part: Message, header: str, name: str) -> str | None:
     holder[header] = _wire_bytes(_FOLD.sub("", raw)).decode("latin-1")
     try:
         params = holder.get_params(header=header) or []
-    except (ValueError, IndexError, LookupError, UnicodeError):
+    except (ValueError, IndexError, LookupError, UnicodeError, TypeError):
+        # TypeError: the stdlib cannot sort "filename*" mixed with "filename*0*" continuations.
         return None
     values = [value for key, value in params if key.strip().lower() == name]
     # RFC 2231 prefers the extended form when both filename= and filename*= are present.
@@ -368,16 +369,26 @@ class _HtmlText(HTMLParser):
         self.text: list[str] = []
         self.linked: list[str] = []
         self._hidden = 0
+        self._at_line_start = True
 
     def _emit(self, chunk: str) -> None:
         self.text.append(chunk)
         self.linked.append(chunk)
+        if chunk.strip(" "):
+            self._at_line_start = chunk.endswith("\n")
+
+    def _break_block(self) -> None:
+        # Adjacent blocks (</div><div>) make one line break; only <br> makes blank lines.
+        if not self._at_line_start:
+            self._emit("\n")
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self._HIDDEN:
             self._hidden += 1
-        elif tag == "br" or tag in self._BLOCKS:
+        elif tag == "br":
             self._emit("\n")
+        elif tag in self._BLOCKS:
+            self._break_block()
         if tag == "a":
             # Before the anchor's text: that text is often the file name with "(size, … 到期)"
             # right after the anchor, and a URL written between them would split the entry.
@@ -387,7 +398,7 @@ class _HtmlText(HTMLParser):
         if tag in self._HIDDEN:
             self._hidden = max(0, self._hidden - 1)
         elif tag in self._BLOCKS:
-            self._emit("\n")
+            self._break_block()
 
     def handle_data(self, data: str) -> None:
         if not self._hidden:

@@ -40,7 +40,8 @@ class FileNames:
                 findings.append(
                     Finding(self.name, "bad_name", Severity.REJECT, params, claim.position)
                 )
-            elif claim.kind_source is Source.SUBJECT:
+            elif Source.FILE is not claim.kind_source or Source.FILE is not claim.school_source:
+                # Found through the subject or the roster: accepted, but the name needs fixing.
                 findings.append(
                     Finding(self.name, "name_from_subject", Severity.WARN, params, claim.position)
                 )
