@@ -35,16 +35,24 @@ def apt_install(*packages: str) -> None:
 
 
 def ensure_venv(extras: str) -> None:
-    if not (BIN / "python").exists():
-        if subprocess.run([sys.executable, "-m", "venv", str(VENV)]).returncode != 0:
-            # Debian ships venv separately; without it there is no ensurepip.
-            if not can_apt():
-                sys.exit("python3 -m venv failed: install the python3-venv package")
-            shutil.rmtree(VENV, ignore_errors=True)
-            apt_install("python3-venv")
-            sh(sys.executable, "-m", "venv", VENV)
-    sh(BIN / "python", "-m", "pip", "install", "-q", "--disable-pip-version-check",
-       "-e", f".{extras}")
+    created = (BIN / "python").exists() or sh(sys.executable, "-m", "venv", VENV, check=False) == 0
+    if not created:
+        # Debian ships venv separately; without it there is no ensurepip.
+        if not can_apt():
+            sys.exit("python3 -m venv failed: install the python3-venv package")
+        shutil.rmtree(VENV, ignore_errors=True)
+        apt_install("python3-venv")
+        sh(sys.executable, "-m", "venv", VENV)
+    sh(
+        BIN / "python",
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        "-e",
+        f".{extras}",
+    )
 
 
 def ensure_dovecot() -> None:
@@ -53,8 +61,10 @@ def ensure_dovecot() -> None:
     if can_apt():
         apt_install("dovecot-imapd")
     else:
-        print("Dovecot is missing and cannot be installed by this user: the IMAP tests "
-              "will be skipped (run `apt-get install dovecot-imapd` as root).")
+        print(
+            "Dovecot is missing and cannot be installed by this user: the IMAP tests "
+            "will be skipped (run `apt-get install dovecot-imapd` as root)."
+        )
 
 
 def demo() -> int:

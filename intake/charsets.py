@@ -56,8 +56,9 @@ def normalize_charset(label: str | None) -> str:
         return "utf-8"
     try:
         canonical = codecs.lookup(name).name
-        # Empty input never reaches the codec, so probe with one byte.
-        b"a".decode(canonical)
+        # Empty input never reaches the codec; four NULs are valid in every text charset,
+        # UTF-16 and UTF-32 included, while non-text codecs refuse any bytes.
+        (b"\x00" * 4).decode(canonical)
     except (LookupError, UnicodeError, ValueError):
         return "utf-8"
     return "gb18030" if canonical in _GB_CODECS else canonical

@@ -25,7 +25,7 @@ def _setup_logging(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # Library chatter (imaplib commands, SQL) could carry private data; keep it out.
-    for noisy in ("imapclient", "apscheduler", "sqlalchemy"):
+    for noisy in ("imapclient", "apscheduler", "sqlalchemy", "mailparser"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Generator, Iterator
 from pathlib import Path
 
 import pytest
+from deployment import Deployment, deploy
 from servers import (
     Dovecot,
     SmtpServer,
@@ -46,6 +47,12 @@ def smtp_server(tls_files: TlsFiles) -> Iterator[SmtpServer]:
     """A fresh SMTP server per test, so captures and planned failures never leak."""
     with SmtpServer(tls_files) as server:
         yield server
+
+
+@pytest.fixture
+def deployment(dovecot: Dovecot, smtp_server: SmtpServer, tmp_path: Path) -> Deployment:
+    """Two group mailboxes, their SMTP accounts and a config file pointing intake at them."""
+    return deploy(dovecot, smtp_server, tmp_path)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -24,8 +24,24 @@ def as_compat32(raw: bytes) -> str:
 
 @pytest.mark.parametrize(
     "label",
-    ["gb2312", "GB2312", '"gb2312"', "gbk", "GBK", "x-gbk", "cp936", "CP936", "gb_2312-80"]
-    + ["GB_2312-80", "euc-cn", "EUC-CN", "gb18030", "GB18030", "windows-936", "gb2312*zh-cn"],
+    [
+        "gb2312",
+        "GB2312",
+        '"gb2312"',
+        "gbk",
+        "GBK",
+        "x-gbk",
+        "cp936",
+        "CP936",
+        "gb_2312-80",
+        "GB_2312-80",
+        "euc-cn",
+        "EUC-CN",
+        "gb18030",
+        "GB18030",
+        "windows-936",
+        "gb2312*zh-cn",
+    ],
 )
 def test_gb_family_labels_become_gb18030(label: str) -> None:
     assert normalize_charset(label) == "gb18030"
@@ -39,6 +55,7 @@ def test_gb_family_labels_become_gb18030(label: str) -> None:
         ("us-ascii", "ascii"),
         ("ISO-8859-1", "iso8859-1"),
         ("Big5", "big5"),
+        ("UTF-16", "utf-16"),
         (None, "utf-8"),
         ("", "utf-8"),
         ("   ", "utf-8"),
@@ -128,7 +145,9 @@ def test_raw_8bit_utf8_header() -> None:
 
 
 def test_qq_quoted_encoded_word_inside_a_parameter() -> None:
-    value = 'application/octet-stream;\r\n\tname="=?gb18030?B?6UaGtNbQ0ae4xL34sLjA/aOo0rujqS5kb2N4?="'
+    value = (
+        'application/octet-stream;\r\n\tname="=?gb18030?B?6UaGtNbQ0ae4xL34sLjA/aOo0rujqS5kb2N4?="'
+    )
     assert decode_header_value(value) == (
         'application/octet-stream;\tname="镕喆中学改进案例（一）.docx"'
     )

@@ -4,117 +4,18 @@ then read the ledger and the replies the SMTP server received."""
 from __future__ import annotations
 
 import email
-import json
-import sqlite3
-import subprocess
-import sys
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
+from deployment import CST, ON_TIME, Deployment, deploy
 from mailmaker import make_docx, make_mail
 from servers import Dovecot, SmtpServer
 
-CST = timezone(timedelta(hours=8))
-ON_TIME = datetime(2021, 5, 20, 10, 0, tzinfo=CST)
 SCHOOL = "双流区实验小学"
 TEACHER = "teacher@school.example"
 REPORT = [(f"{SCHOOL}报告.docx", make_docx(f"{SCHOOL}教育质量综合评价结果解读和改进活动报告"))]
-
-CONFIG = """
-[database]
-url = "sqlite:///{tmp}/intake.db"
-[storage]
-archive_dir = "{tmp}/archive"
-[replies]
-max_per_minute = 600
-max_per_sender_per_day = {budget}
-[campaigns.sl]
-name = "双流区第四届教育质量综合评价结果解读运用展评"
-organizer = "成都市双流区教育科学研究院"
-receipt_prefix = "SL21"
-deadline = 2021-05-21
-[campaigns.sl.kinds.report]
-label = "报告"
-name_pattern = "{{school}}报告"
-required = true
-when_full = "supersede"
-[campaigns.sl.kinds.case]
-label = "改进案例"
-name_pattern = "{{school}}改进案例"
-max_per_school = 2
-{groups}
-"""
-GROUP = """
-[campaigns.sl.groups.{key}]
-label = "{label}"
-[campaigns.sl.groups.{key}.mailbox]
-account = "{account}"
-display_name = "双流区教科院"
-auth_env = "TEST_CODE_{key}"
-imap_host = "127.0.0.1"
-imap_port = {imap_port}
-smtp_host = "127.0.0.1"
-smtp_port = {smtp_port}
-ca_file = "{ca}"
-"""
-
-
-@dataclass
-class Deployment:
-    dovecot: Dovecot
-    smtp: SmtpServer
-    tmp: Path
-    accounts: dict[str, str]
-    config: Path
-
-    def deliver(
-        self, group: str, raw: bytes, when: datetime = ON_TIME, folder: str = "INBOX"
-    ) -> int:
-        return self.dovecot.append(self.accounts[group], folder, raw, when)
-
-    def intake(self, *args: str) -> str:
-        command = [sys.executable, "-m", "intake", "--config", str(self.config), *args]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120,
-                              env=self.env)  # fmt: skip
-        assert done.returncode == 0, done.stderr
-        return done.stdout
-
-    def poll(self) -> None:
-        self.intake("poll", "--once")
-
-    def ledger(self) -> list[dict]:
-        return json.loads(self.intake("messages", "--json"))
-
-    def sql(self, query: str) -> list[tuple]:
-        with sqlite3.connect(self.tmp / "intake.db") as connection:
-            return connection.execute(query).fetchall()
-
-    @property
-    def env(self) -> dict[str, str]:
-        import os
-
-        codes = {f"TEST_CODE_{key}": self.dovecot.password for key in self.accounts}
-        return {**os.environ, **codes}
-
-
-def _deploy(dovecot: Dovecot, smtp: SmtpServer, tmp: Path, budget: int = 5) -> Deployment:
-    accounts = {"primary": dovecot.unique_user("primary"), "junior": dovecot.unique_user("junior")}
-    groups = ""
-    for key, label in (("primary", "小学组"), ("junior", "初中组")):
-        smtp.add_user(accounts[key], dovecot.password)
-        groups += GROUP.format(key=key, label=label, account=accounts[key], imap_port=dovecot.port,
-                               smtp_port=smtp.port, ca=dovecot.ca_file)  # fmt: skip
-    config = tmp / "config.toml"
-    config.write_text(CONFIG.format(tmp=tmp, budget=budget, groups=groups), encoding="utf-8")
-    return Deployment(dovecot, smtp, tmp, accounts, config)
-
-
-@pytest.fixture
-def deployment(dovecot: Dovecot, smtp_server: SmtpServer, tmp_path: Path) -> Deployment:
-    return _deploy(dovecot, smtp_server, tmp_path)
 
 
 def _mail(subject: str, files=REPORT, sender: str = TEACHER, **kwargs) -> bytes:
@@ -162,8 +63,11 @@ def test_the_deadline_is_judged_on_the_server_receive_time(deployment: Deploymen
     just_late = datetime(2021, 5, 22, 0, 0, 30, tzinfo=CST)
     early_clock = datetime(2021, 5, 20, 8, 0, tzinfo=CST)  # the sender's Date: lies
     deployment.deliver("primary", _mail(f"{SCHOOL}报告"), last_minute)
-    deployment.deliver("junior", _mail("棠湖中学报告", files=[("棠湖中学报告.docx", make_docx("报告"))],
-                                       date=early_clock), just_late)  # fmt: skip
+    deployment.deliver(
+        "junior",
+        _mail("棠湖中学报告", files=[("棠湖中学报告.docx", make_docx("报告"))], date=early_clock),
+        just_late,
+    )
     deployment.poll()
 
     on_time, late = deployment.ledger()
@@ -193,8 +97,11 @@ def test_a_later_report_supersedes_the_earlier_as_a_new_version(deployment: Depl
 def test_a_third_distinct_case_is_rejected_naming_the_two_held(deployment: Deployment):
     for number, hour in (("（一）", 1), ("2", 2), ("3", 3)):
         name = f"{SCHOOL}改进案例{number}.docx"
-        deployment.deliver("primary", _mail(name, files=[(name, make_docx("案例"))]),
-                           ON_TIME + timedelta(hours=hour))  # fmt: skip
+        deployment.deliver(
+            "primary",
+            _mail(name, files=[(name, make_docx("案例"))]),
+            ON_TIME + timedelta(hours=hour),
+        )
     deployment.poll()
 
     decisions = [(r["decision"], r["reasons"]) for r in deployment.ledger()]
@@ -227,8 +134,12 @@ def test_robots_and_thank_you_notes_are_recorded_but_never_answered(deployment: 
         "PostMaster@qq.com", account, "来自qq.com的退信", [], body="无法发送到 x@qq.com"
     )
     own = make_mail(account, account, "【已受理】", [], body="回执")
-    thanks = _mail("回复：【已受理】", files=[], body="来信已收到，谢谢！",
-                   headers={"In-Reply-To": "<SL21-00001.ab12.intake@example.test>"})  # fmt: skip
+    thanks = _mail(
+        "回复：【已受理】",
+        files=[],
+        body="来信已收到，谢谢！",
+        headers={"In-Reply-To": "<SL21-00001.ab12.intake@example.test>"},
+    )
     for raw in (vacation, bounce, own, thanks):
         deployment.deliver("primary", raw)
     deployment.poll()
@@ -244,8 +155,11 @@ def test_robots_and_thank_you_notes_are_recorded_but_never_answered(deployment: 
 
 
 def test_junk_is_polled_too(deployment: Deployment):
-    deployment.deliver("junior", _mail("棠湖中学报告", files=[("棠湖中学报告.docx", make_docx("x"))]),
-                       folder="Junk")  # fmt: skip
+    deployment.deliver(
+        "junior",
+        _mail("棠湖中学报告", files=[("棠湖中学报告.docx", make_docx("x"))]),
+        folder="Junk",
+    )
     deployment.poll()
     [row] = deployment.ledger()
     assert (row["folder"], row["decision"], row["group"]) == ("Junk", "accepted", "junior")
@@ -299,7 +213,7 @@ def test_a_uidvalidity_change_rescans_without_duplicates(deployment: Deployment)
 def test_replies_per_sender_per_day_are_capped(
     dovecot: Dovecot, smtp_server: SmtpServer, tmp_path: Path
 ):
-    deployment = _deploy(dovecot, smtp_server, tmp_path, budget=2)
+    deployment = deploy(dovecot, smtp_server, tmp_path, budget=2)
     for hour in range(3):
         deployment.deliver("primary", _mail("材料", files=[]), ON_TIME + timedelta(hours=hour))
     deployment.poll()
@@ -328,7 +242,7 @@ def test_throttling_is_retried_later_and_sent_once(deployment: Deployment):
 
 
 def test_a_reply_is_never_sent_twice_when_the_process_dies_after_the_server_took_it(
-    deployment: Deployment,
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
 ):
     from intake.app import build
     from intake.config import load_config
@@ -342,9 +256,8 @@ def test_a_reply_is_never_sent_twice_when_the_process_dies_after_the_server_took
         real_send(self, *args)
         raise SystemExit("killed right after the server accepted the reply")
 
-    import os
-
-    os.environ.update(deployment.env)
+    for name, value in deployment.env.items():
+        monkeypatch.setenv(name, value)
     app = build(load_config(deployment.config))
     app.poll()
     SmtpTransport.send = send_then_die  # type: ignore[method-assign]

@@ -120,6 +120,7 @@ def _addresses(parser: Any, message: Message, header: str) -> list[str]:
         try:
             pairs = getattr(parser, header.replace("-", "_") + "_")
         except Exception:
+            # Same reason as in _run_mailparser: an unknown failure must not lose the message.
             log.warning("mail-parser could not read %s", header, exc_info=True)
             pairs = []
     else:
