@@ -25,7 +25,7 @@ def _setup_logging(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # Library chatter (imaplib commands, SQL) could carry private data; keep it out.
-    for noisy in ("imapclient", "apscheduler", "sqlalchemy", "mailparser"):
+    for noisy in ("imapclient", "apscheduler", "sqlalchemy", "mailparser", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
@@ -130,18 +130,22 @@ def messages(ctx: click.Context, as_json: bool, campaign: str | None) -> None:
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
+    click.echo(f"{'回执号':<10} {'组别':<6} {'决定':<11} {'原因/提示':<28} 学校  主题")
     for row in rows:
-        reasons = ",".join(row["reasons"]) or "-"
+        notes = ",".join(row["reasons"] + row["warnings"]) or "-"
         click.echo(
-            f"{row['receipt']:<12} {row['group']:<8} {row['decision']:<11} {reasons:<22} "
+            f"{row['receipt']:<13} {row['group']:<8} {row['decision']:<13} {notes:<32} "
             f"{row['school'] or '-'}  {row['subject'][:40]}"
         )
 
 
 @main.command()
 @click.option("--out", default="var/demo", show_default=True, help="Folder for the demo.")
-def demo(out: str) -> None:
+@click.pass_context
+def demo(ctx: click.Context, out: str) -> None:
     """Replay the sample inbox into a local SQLite database; write replies as .eml files."""
+    if not ctx.find_root().params.get("verbose"):
+        logging.getLogger("intake").setLevel(logging.WARNING)  # the table says it all
     rows = demo_module.run_demo(Path(out))
     _print_table(rows)
     click.echo(

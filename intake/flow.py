@@ -228,6 +228,7 @@ def _queue_reply(
         ref,
         mail,
         verdict,
+        school=message.school,
         receipt=message.receipt,
         received_at=message.received_at,
         filenames=filenames,

@@ -58,13 +58,14 @@ def compose(
     mail: ParsedMail,
     verdict: Verdict,
     *,
+    school: str,
     receipt: str,
     received_at: datetime,
     filenames: dict[int, str],
     now: datetime,
 ) -> Reply:
     """The reply to one decided message (accepted or rejected)."""
-    context = _context(ref, verdict, receipt, received_at, filenames)
+    context = _context(ref, verdict, school, receipt, received_at, filenames)
     body = env.get_template(TEMPLATE_FOR[verdict.decision]).render(**context)
     subject = _subject(mail.subject, verdict.decision, receipt)
     domain = ref.account.rpartition("@")[2]
@@ -94,6 +95,7 @@ def _subject(original: str, decision: Decision, receipt: str) -> str:
 def _context(
     ref: MailboxRef,
     verdict: Verdict,
+    school: str,
     receipt: str,
     received_at: datetime,
     filenames: dict[int, str],
@@ -117,7 +119,6 @@ def _context(
             }
         )
     findings = [_finding_view(f, kinds) for f in verdict.findings]
-    school = next((p.school for p in verdict.placements), "")
     return {
         "campaign_name": campaign.settings.name,
         "organizer": campaign.settings.organizer,
