@@ -12,6 +12,7 @@ import logging
 import traceback
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Any
 
 from jinja2 import Environment
 from sqlalchemy.orm import Session, sessionmaker
@@ -75,16 +76,16 @@ def _decide_and_record(
     with transaction(intake.factory) as session:
         facts = _facts(session, intake, ref, raw, mail)
         verdict = evaluate(facts)
-        message = _message_row(ref, raw, mail, sha, raw_path, verdict.decision)
-        message.reasons, message.warnings = verdict.reasons, verdict.warnings
-        message.school = next((p.school for p in verdict.placements), _named_school(facts))
         # What it was about: the kinds accepted, else the kinds its files claimed.
         placed = {p.kind for p in verdict.placements}
-        message.kinds = sorted(placed or {c.kind for c in facts.claims if c.kind})
-        session.add(message)
-        session.flush()
-        message.receipt = f"{ref.campaign.settings.receipt_prefix}-{message.id:05d}"
-        ledger.add_location(session, message, raw)
+        message = _new_message(
+            session, ref, raw, sha, raw_path,
+            decision=str(verdict.decision), reasons=verdict.reasons, warnings=verdict.warnings,
+            message_id=mail.message_id, sender=mail.sender, sender_name=mail.sender_name,
+            subject=mail.subject,
+            school=next((p.school for p in verdict.placements), _named_school(facts)),
+            kinds=sorted(placed or {c.kind for c in facts.claims if c.kind}),
+        )  # fmt: skip
         filenames = _store_files(session, intake.archive, message, mail, facts, verdict)
         ledger.add_findings(session, message, verdict.findings)
         if verdict.decision in (Decision.ACCEPTED, Decision.REJECTED):
@@ -120,23 +121,18 @@ def _named_school(facts: MessageFacts) -> str:
     return by_sender.name if by_sender is not None else ""
 
 
-def _message_row(
-    ref: MailboxRef, raw: RawMail, mail: ParsedMail, sha: str, raw_path: str, decision: Decision
+def _new_message(
+    session: Session, ref: MailboxRef, raw: RawMail, sha: str, raw_path: str, **fields: Any
 ) -> Message:
-    return Message(
-        sha256=sha,
-        message_id=mail.message_id,
-        campaign=ref.campaign.id,
-        group=ref.group,
-        mailbox=raw.mailbox,
-        received_at=raw.received_at,
-        raw_path=raw_path,
-        size=len(raw.raw),
-        sender=mail.sender,
-        sender_name=mail.sender_name,
-        subject=mail.subject,
-        decision=str(decision),
-    )
+    """Add the ledger row, give it its receipt number and note where it was seen."""
+    message = Message(sha256=sha, campaign=ref.campaign.id, group=ref.group, mailbox=raw.mailbox,
+                      received_at=raw.received_at, raw_path=raw_path, size=len(raw.raw),
+                      **fields)  # fmt: skip
+    session.add(message)
+    session.flush()  # the id makes the receipt number
+    message.receipt = f"{ref.campaign.settings.receipt_prefix}-{message.id:05d}"
+    ledger.add_location(session, message, raw)
+    return message
 
 
 def _store_files(
@@ -243,24 +239,11 @@ def _quarantine(
 ) -> Message:
     log.exception("%s %s uid %s: quarantined", ref.key, raw.folder, raw.uid)
     with transaction(intake.factory) as session:
-        message = Message(
-            sha256=sha,
-            message_id="",
-            campaign=ref.campaign.id,
-            group=ref.group,
-            mailbox=raw.mailbox,
-            received_at=raw.received_at,
-            raw_path=raw_path,
-            size=len(raw.raw),
-            sender="",
-            decision=str(Decision.QUARANTINED),
-            reasons=["processing_error"],
-            error="".join(traceback.format_exception(error)),
-        )
-        session.add(message)
-        session.flush()
-        message.receipt = f"{ref.campaign.settings.receipt_prefix}-{message.id:05d}"
-        ledger.add_location(session, message, raw)
+        message = _new_message(
+            session, ref, raw, sha, raw_path,
+            message_id="", sender="", decision=str(Decision.QUARANTINED),
+            reasons=["processing_error"], error="".join(traceback.format_exception(error)),
+        )  # fmt: skip
     return message
 
 
