@@ -23,13 +23,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from html.parser import HTMLParser
 from typing import Any
 
 import mailparser
 
 from intake.charsets import decode_bytes, decode_header_value, decode_unlabelled, recover_8bit
 from intake.domain import Attachment, ParsedMail
+from intake.mail.html import html_to_text
 from intake.mail.links import find_large_file_links
 
 log = logging.getLogger(__name__)
@@ -55,7 +55,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     headers = _headers(message)
     body = _collect(message)
     sender = _first_address(parser, message, "from")
-    html_texts = [_html_to_text(html) for html in body.html]
+    html_texts = [html_to_text(html) for html in body.html]
     plain = "\n".join(body.plain).strip()
     return ParsedMail(
         message_id=_message_id(headers.get("message-id", "")),
@@ -349,75 +349,3 @@ def _param(part: Message, header: str, name: str) -> str | None:
     if chosen is None:
         return None
     return decode_header_value(decode_unlabelled(chosen.encode("latin-1", "replace")))
-
-
-# --- HTML -------------------------------------------------------------------------------------
-
-
-class _HtmlText(HTMLParser):
-    """Reduces HTML to text; also keeps a copy with every link's href written before its text."""
-
-    _BLOCKS = frozenset(
-        {"address", "article", "blockquote", "dd", "div", "dl", "dt", "fieldset", "figure"}
-        | {"footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main"}
-        | {"nav", "ol", "p", "pre", "section", "table", "tbody", "thead", "tfoot", "tr", "td"}
-        | {"th", "ul"}
-    )
-    _HIDDEN = frozenset({"script", "style", "title", "template"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.text: list[str] = []
-        self.linked: list[str] = []
-        self._hidden = 0
-        self._at_line_start = True
-
-    def _emit(self, chunk: str) -> None:
-        self.text.append(chunk)
-        self.linked.append(chunk)
-        if chunk.strip(" "):
-            self._at_line_start = chunk.endswith("\n")
-
-    def _break_block(self) -> None:
-        # Adjacent blocks (</div><div>) make one line break; only <br> makes blank lines.
-        if not self._at_line_start:
-            self._emit("\n")
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self._HIDDEN:
-            self._hidden += 1
-        elif tag == "br":
-            self._emit("\n")
-        elif tag in self._BLOCKS:
-            self._break_block()
-        if tag == "a":
-            # Before the anchor's text: that text is often the file name with "(size, … 到期)"
-            # right after the anchor, and a URL written between them would split the entry.
-            self.linked.append(f" {dict(attrs).get('href') or ''} ")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in self._HIDDEN:
-            self._hidden = max(0, self._hidden - 1)
-        elif tag in self._BLOCKS:
-            self._break_block()
-
-    def handle_data(self, data: str) -> None:
-        if not self._hidden:
-            self._emit(re.sub(r"[ \t\r\n\f]+", " ", data))
-
-
-def _html_to_text(html: str) -> tuple[str, str]:
-    """The text of an HTML body, and the same text with link targets, for finding links."""
-    reducer = _HtmlText()
-    try:
-        reducer.feed(html)
-        reducer.close()
-    except AssertionError:
-        # html.parser asserts on some malformed declarations; keep what was read until then.
-        log.warning("malformed HTML body", exc_info=True)
-    return _tidy("".join(reducer.text)), _tidy("".join(reducer.linked))
-
-
-def _tidy(text: str) -> str:
-    lines = [line.strip() for line in text.replace("\xa0", " ").split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
