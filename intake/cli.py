@@ -99,9 +99,12 @@ def poll(ctx: click.Context, once: bool) -> None:
         run_forever(app)
         return
     try:
-        poll_and_send(app)
+        errors = poll_and_send(app)
     finally:
         app.close()
+    if errors:
+        # A mailbox that could not be read is worth a failing exit code for cron and systemd.
+        raise click.ClickException("；".join(errors))
 
 
 @main.command()

@@ -17,7 +17,8 @@ from intake.app import App
 log = logging.getLogger(__name__)
 
 
-def poll_and_send(app: App) -> None:
+def poll_and_send(app: App) -> list[str]:
+    """One poll of every mailbox, then the replies due; returns the mailboxes' errors."""
     report = app.poll()
     sent = app.send_replies()
     log.info(
@@ -28,6 +29,7 @@ def poll_and_send(app: App) -> None:
         sent.failed,
         len(report.errors),
     )
+    return report.errors
 
 
 def run_forever(app: App) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from intake.campaigns.campaign import MailboxRef
+from intake.config import ConfigError
 from intake.flow import Intake, handle
 from intake.mail.imap import IMAP_ERRORS, ImapMailbox
 from intake.store import ledger
@@ -61,7 +62,7 @@ def poll_all(
         mailbox = open_mailbox(ref)
         try:
             poll_mailbox(intake, ref, mailbox, report)
-        except IMAP_ERRORS as error:
+        except (*IMAP_ERRORS, ConfigError) as error:
             log.error("%s (%s): poll failed: %s", ref.key, ref.account, error)
             report.errors.append(f"{ref.key}: {error}")
             mailbox.close()  # reconnect next time rather than reuse a broken session

@@ -77,11 +77,13 @@ def test_a_message_that_fails_is_quarantined_and_the_poll_goes_on(
 
 
 def test_a_wrong_authorization_code_is_reported_without_the_code(deployment: Deployment):
+    deployment.deliver("junior", _report("双流区棠湖中学"))
     env = {**deployment.env, "TEST_CODE_primary": "wrongcode-secret-xyz"}
     command = [sys.executable, "-m", "intake", "--config", str(deployment.config), "poll", "--once"]
     started = time.monotonic()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0  # the other mailbox was still polled
+    assert done.returncode == 1
+    assert [row["group"] for row in deployment.ledger()] == ["junior"]  # still polled
     assert "授权码" in done.stderr and "primary" in done.stderr
     assert "wrongcode-secret-xyz" not in done.stderr + done.stdout
     assert time.monotonic() - started < 60
