@@ -271,3 +271,24 @@ def test_a_reply_is_never_sent_twice_when_the_process_dies_after_the_server_took
 
     assert len(deployment.smtp.messages) == 1
     assert deployment.sql("select state from outbox") == [("unknown",)]
+
+
+def test_a_connection_dropped_after_the_text_was_sent_is_never_resent(deployment: Deployment):
+    deployment.smtp.drop_after_data_next(1)
+    deployment.deliver("primary", _mail(f"{SCHOOL}报告"))
+    deployment.poll()
+    deployment.sql("update outbox set next_attempt_at = '2000-01-01 00:00:00'")
+    deployment.poll()
+
+    assert deployment.sql("select state from outbox") == [("unknown",)]
+    assert len(deployment.smtp.messages) == 1  # the server has it once; nobody sends it again
+
+
+def test_a_permanent_refusal_fails_the_reply_without_retrying(deployment: Deployment):
+    deployment.smtp.fail_next(1, code=550, text="Mailbox not found", stage="RCPT")
+    deployment.deliver("primary", _mail(f"{SCHOOL}报告"))
+    deployment.deliver("primary", _mail("棠湖小学报告", files=[("棠湖小学报告.docx", make_docx("x"))]))
+    deployment.poll()
+
+    assert deployment.sql("select state from outbox order by id") == [("failed",), ("sent",)]
+    assert len(deployment.smtp.messages) == 1

@@ -76,13 +76,21 @@ class SmtpTransport:
         try:
             _expect(client.mail(sender), "MAIL FROM")
             _expect(client.rcpt(recipient), "RCPT TO")
-        except smtplib.SMTPServerDisconnected as error:
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            # Nothing of the message was sent yet: safe to try again later.
             self._client = None
             raise SendError(f"连接中断: {error}", transient=True) from error
         except SendError:
-            client.rset()
+            self._reset(client)
             raise
         return self._data(client, raw)
+
+    def _reset(self, client: smtplib.SMTP) -> None:
+        """Clear a refused transaction; a session that cannot even do that is dropped."""
+        try:
+            client.rset()
+        except (OSError, smtplib.SMTPException):
+            self._client = None
 
     def _data(self, client: smtplib.SMTP, raw: bytes) -> str:
         try:
