@@ -36,19 +36,16 @@ SUPPORTING_ENDINGS = (
     ".wav",
 )
 _SEPARATORS = " \t-_—–·.,，、:：;；()[]【】<>《》\"'“”‘’"
-_NUMERALS = {
-    "一": "1",
-    "二": "2",
-    "三": "3",
-    "四": "4",
-    "五": "5",
-    "六": "6",
-    "七": "7",
-    "八": "8",
-    "九": "9",
-    "十": "10",
-}
-_SLOT = re.compile(r"(\d{1,2}|[一二三四五六七八九十])")
+_QUOTES = "\"'“”‘’《》「」"
+_DIGITS = "一二三四五六七八九"
+# A case number written right after the kind word: "1", "-2", "（一）", "(十二)". Not "（2021）",
+# "（5.20修改）" or "（第二稿）", which are dates and drafts, not case numbers.
+_SLOT = re.compile(r"^[-_—·.、(\[【]*(\d{1,2}(?![\d.])|[一二三四五六七八九十]{1,3})")
+# What people put before the name: "Re:", "转发：", "【未受理】", "附件1：", "1.".
+_NOISE = re.compile(
+    r"^(?:(?:re|fw|fwd|回复|答复|转发)[:：]|【[^】]*】|\[[^\]]*\]|\([^)]{1,6}\)|附件\d*[:：.、-]?|\d{1,2}[.、:：-])",
+    re.IGNORECASE,
+)
 # Where a school's name usually ends; used to cut off extra words such as
 # "双流区实验小学解读和改进活动报告" → "双流区实验小学" when no roster says better.
 _SCHOOL_END = re.compile(r".*(?:学校|小学|中学|初中部|初中|学部|分校|校区|附小|附中|实验校)")
@@ -60,13 +57,13 @@ class NameMatch:
 
     kind: str
     school: str
-    slot: str  # "1", "2" … from "（一）", "1", "-2"; "" when the name has no number
+    slot: str  # "1", "2" … from "（一）", "1", "-2"; "1" when the name has no number
 
 
 def fold(text: str) -> str:
-    """One comparable form: NFKC, no white space, no quotes or brackets around the name."""
+    """One comparable form: NFKC (full-width to plain), no white space, no quotes around it."""
     folded = unicodedata.normalize("NFKC", text)
-    return re.sub(r"\s+", "", folded).strip(_SEPARATORS)
+    return re.sub(r"\s+", "", folded).strip(_QUOTES)
 
 
 def split_ending(filename: str) -> tuple[str, str]:
@@ -89,17 +86,29 @@ def is_supporting(filename: str) -> bool:
 def match_name(text: str, patterns: dict[str, str]) -> NameMatch | None:
     """Find which kind's pattern ("{school}报告") a name or subject follows.
 
-    The longest kind word wins, so "改进案例" is not mistaken for a shorter word it contains.
+    The kind word that comes first wins ("XX学校报告（附改进案例）" is a report); at the same
+    place the longer word wins, so "改进案例" is not mistaken for a word it contains.
     """
-    stem = fold(split_ending(text)[0] if is_document(text) or is_supporting(text) else text)
-    candidates = sorted(patterns.items(), key=lambda item: -len(_kind_word(item[1])))
-    for kind, pattern in candidates:
+    stem = _without_noise(
+        fold(split_ending(text)[0] if is_document(text) or is_supporting(text) else text)
+    )
+    found = []
+    for kind, pattern in patterns.items():
         word = fold(_kind_word(pattern))
-        position = stem.rfind(word)
-        if word and position >= 0:
-            school = _school_part(stem[:position], pattern)
-            return NameMatch(kind, school, _slot(stem[position + len(word) :]))
-    return None
+        position = stem.find(word) if word else -1
+        if position >= 0:
+            found.append((position, -len(word), kind, pattern, word))
+    if not found:
+        return None
+    position, _, kind, pattern, word = min(found)
+    school = _school_part(stem[:position], pattern)
+    return NameMatch(kind, school, _slot(stem[position + len(word) :]))
+
+
+def _without_noise(stem: str) -> str:
+    while (match := _NOISE.match(stem)) is not None and match.end() < len(stem):
+        stem = stem[match.end() :].lstrip(_QUOTES + " -_—·.,，、:：;；")
+    return stem
 
 
 def _kind_word(pattern: str) -> str:
@@ -116,11 +125,24 @@ def _school_part(before: str, pattern: str) -> str:
 
 
 def _slot(after: str) -> str:
-    match = _SLOT.search(after.strip(_SEPARATORS))
+    """The case number after the kind word; "1" when there is none (the first case)."""
+    match = _SLOT.match(after)
     if not match:
-        return ""
-    return _NUMERALS.get(
-        match.group(1), str(int(match.group(1))) if match.group(1).isdigit() else ""
+        return "1"
+    number = match.group(1)
+    return str(int(number)) if number.isdigit() else str(_chinese_number(number) or 1)
+
+
+def _chinese_number(text: str) -> int:
+    """一 … 九十九; 0 for anything else."""
+    tens, _, units = text.rpartition("十")
+    if "十" not in text:
+        return _DIGITS.index(text) + 1 if len(text) == 1 else 0
+    value = (_DIGITS.index(tens) + 1 if tens else 1) * 10
+    return (
+        value + (_DIGITS.index(units) + 1 if units else 0)
+        if len(tens) <= 1 and len(units) <= 1
+        else 0
     )
 
 
