@@ -15,6 +15,7 @@ from datetime import datetime, time
 from typing import Any
 
 from jinja2 import Environment
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.campaigns.campaign import MailboxRef
@@ -24,7 +25,7 @@ from intake.config import ReplySettings
 from intake.domain import Decision, ParsedMail, RawMail
 from intake.mail.parse import parse_mail
 from intake.outbox import enqueue
-from intake.replies import compose
+from intake.replies import answer_address, compose
 from intake.rules.base import MessageFacts
 from intake.rules.chain import Verdict, evaluate
 from intake.store import ledger
@@ -65,6 +66,8 @@ def handle(intake: Intake, ref: MailboxRef, raw: RawMail) -> Message:
             return known
     try:
         return _decide_and_record(intake, ref, raw, sha, str(raw_path))
+    except OperationalError:
+        raise  # the database, not the message: leave it for the next poll to fetch again
     except Exception as error:  # any failure must end in quarantine, not a lost message
         return _quarantine(intake, ref, raw, sha, str(raw_path), error)
 
@@ -215,8 +218,8 @@ def _queue_reply(
     verdict: Verdict,
     filenames: dict[int, str],
 ) -> None:
-    if not mail.reply_to:
-        log.warning("#%s has no address to answer; no reply", message.id)
+    if not answer_address(mail):
+        log.warning("#%s has no address a reply can be sent to; no reply", message.id)
         return
     now = intake.clock.now()
     reply = compose(

@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.clock import Clock
-from intake.config import ReplySettings
+from intake.config import ConfigError, ReplySettings
 from intake.mail.smtp import SendError, Transport
 from intake.replies import Reply
 from intake.store.db import transaction
@@ -124,12 +124,20 @@ def _send_one(
             row.raw,
             row.reply_message_id,
         )
+    failure: SendError | None = None
     try:
         answer = transports(account).send(account, recipient, raw, reply_id)
     except SendError as error:
-        if error.transient:
+        failure = error
+    except ConfigError as error:  # the account's code is not set: retry once a human sets it
+        failure = SendError(str(error), transient=True)
+    except Exception as error:  # e.g. an address smtplib cannot write: this reply cannot go
+        log.exception("reply %s cannot be sent", reply_id)
+        failure = SendError(f"{type(error).__name__}: {error}", transient=False)
+    if failure is not None:
+        if failure.transient:
             blocked.add(account)  # a throttled or unreachable server: stop for this round
-        _record_failure(factory, row_id, error, settings, clock, report)
+        _record_failure(factory, row_id, failure, settings, clock, report)
         return
     with transaction(factory) as session:
         row = session.get_one(OutboxReply, row_id)

@@ -62,8 +62,13 @@ def poll_all(
         mailbox = open_mailbox(ref)
         try:
             poll_mailbox(intake, ref, mailbox, report)
-        except (*IMAP_ERRORS, ConfigError) as error:
-            log.error("%s (%s): poll failed: %s", ref.key, ref.account, error)
+        except Exception as error:
+            # A server or config problem is reported plainly; anything else (e.g. the database
+            # stayed locked) with its traceback. Either way the message that failed was not
+            # recorded and its UID not passed, so the next poll fetches it again.
+            expected = isinstance(error, (*IMAP_ERRORS, ConfigError))
+            log.error("%s (%s): poll failed: %s", ref.key, ref.account, error,
+                      exc_info=not expected)  # fmt: skip
             report.errors.append(f"{ref.key}: {error}")
             mailbox.close()  # reconnect next time rather than reuse a broken session
     return report

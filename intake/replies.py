@@ -7,6 +7,7 @@ answering them back.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -37,6 +38,15 @@ class Reply:
     subject: str
     message_id: str
     raw: bytes
+
+
+# What smtp.qq.com can send to: no SMTPUTF8, so only plain ASCII addresses.
+_SENDABLE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
+
+
+def answer_address(mail: ParsedMail) -> str:
+    """Reply-To if it can be sent to, else From; "" when neither can."""
+    return next((a for a in (mail.reply_to, mail.sender) if _SENDABLE.match(a or "")), "")
 
 
 def templates(folder: str = "") -> Environment:
@@ -72,7 +82,8 @@ def compose(
     message_id = f"{receipt}.{secrets.token_hex(4)}.intake@{domain}"
     message = EmailMessage(policy=SMTP)
     message["From"] = formataddr((ref.settings.mailbox.display_name, ref.account))
-    message["To"] = mail.reply_to
+    recipient = answer_address(mail)
+    message["To"] = recipient
     message["Subject"] = subject
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{message_id}>"
@@ -83,7 +94,7 @@ def compose(
     message["Auto-Submitted"] = "auto-replied"
     message["X-Auto-Response-Suppress"] = "All"
     message.set_content(body, charset="utf-8", cte="base64")
-    return Reply(mail.reply_to, subject, message_id, message.as_bytes())
+    return Reply(recipient, subject, message_id, message.as_bytes())
 
 
 def _subject(original: str, decision: Decision, receipt: str) -> str:

@@ -287,8 +287,58 @@ def test_a_connection_dropped_after_the_text_was_sent_is_never_resent(deployment
 def test_a_permanent_refusal_fails_the_reply_without_retrying(deployment: Deployment):
     deployment.smtp.fail_next(1, code=550, text="Mailbox not found", stage="RCPT")
     deployment.deliver("primary", _mail(f"{SCHOOL}报告"))
-    deployment.deliver("primary", _mail("棠湖小学报告", files=[("棠湖小学报告.docx", make_docx("x"))]))
+    deployment.deliver(
+        "primary", _mail("棠湖小学报告", files=[("棠湖小学报告.docx", make_docx("x"))])
+    )
     deployment.poll()
 
     assert deployment.sql("select state from outbox order by id") == [("failed",), ("sent",)]
     assert len(deployment.smtp.messages) == 1
+
+
+def test_a_refusal_after_the_text_is_not_taken_for_a_delivery(deployment: Deployment):
+    filter_text = "The mail may contain inappropriate words or content."
+    deployment.smtp.fail_next(1, code=550, text=filter_text, stage="DATA")
+    deployment.smtp.fail_next(1, code=451, text="Try again later", stage="DATA")
+    deployment.deliver("primary", _mail(f"{SCHOOL}报告"))
+    deployment.deliver(
+        "primary", _mail("棠湖小学报告", files=[("棠湖小学报告.docx", make_docx("x"))])
+    )
+    deployment.poll()
+
+    rows = deployment.sql("select state, last_error from outbox order by id")
+    assert rows[0][0] == "failed" and filter_text in rows[0][1]
+    assert rows[1][0] == "pending"  # 4xx: retried later
+    assert deployment.smtp.messages == []
+
+
+def test_a_reply_to_smtp_cannot_write_is_answered_at_the_from_address(deployment: Deployment):
+    odd = _mail(f"{SCHOOL}报告", headers={"Reply-To": "王老师 <王@学校.cn>"})
+    deployment.deliver("primary", odd)
+    deployment.poll()
+
+    [row] = deployment.ledger()
+    assert row["decision"] == "accepted"
+    [reply] = deployment.smtp.wait_for_messages(1)
+    assert reply.rcpt_tos == (TEACHER,)
+
+
+def test_a_session_the_server_dropped_is_reopened_and_nothing_is_missed(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+):
+    from intake.app import build
+    from intake.config import load_config
+
+    for name, value in deployment.env.items():
+        monkeypatch.setenv(name, value)
+    app = build(load_config(deployment.config))
+    try:
+        app.poll()  # sessions open and stay open between polls
+        deployment.dovecot.doveadm("kick", deployment.accounts["primary"])
+        deployment.deliver("primary", _mail(f"{SCHOOL}报告"))
+        first = app.poll()
+        second = app.poll()
+    finally:
+        app.close()
+    assert first.errors and not second.errors
+    assert [row["decision"] for row in deployment.ledger()] == ["accepted"]

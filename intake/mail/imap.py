@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from imapclient import IMAPClient
-from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
 
 from intake.config import MailboxSettings
 from intake.domain import RawMail
@@ -92,6 +92,9 @@ class ImapMailbox:
         """Open a folder read-only; None when it does not exist on this server."""
         try:
             info = self.client.select_folder(folder, readonly=True)
+        except IMAPClientAbortError as error:
+            # The session died (QQ drops idle ones): not a missing folder. Reconnect next poll.
+            raise MailboxError(f"连接已断开 (connection lost): {error}") from error
         except IMAPClientError as error:
             log.warning("%s: folder %r cannot be opened, skipped: %s", self.key, folder, error)
             return None
@@ -112,6 +115,9 @@ class ImapMailbox:
             answers = self.client.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"])
             for uid in chunk:
                 answer = answers.get(uid)
+                if answer is not None and b"BODY[]" not in answer:
+                    # Never skip it: the cursor would pass it and the message would be lost.
+                    raise MailboxError(f"{state.name} UID {uid}: the server sent no message body")
                 if answer is None:
                     log.warning(
                         "%s/%s: UID %s vanished before it was fetched", self.key, state.name, uid

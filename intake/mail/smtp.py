@@ -102,7 +102,10 @@ class SmtpTransport:
             ) from error
         except smtplib.SMTPDataError as error:
             raise _classify(error.smtp_code, error.smtp_error, "DATA") from error
-        return f"{code} {answer.decode('utf-8', 'replace')}"
+        if code >= 400:
+            # Refused after the text (QQ's content filter, throttling): it was not delivered.
+            raise _classify(code, answer, "DATA")
+        return f"{code} {_decode(answer)}"
 
     def close(self) -> None:
         if self._client is not None:
