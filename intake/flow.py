@@ -82,13 +82,21 @@ def _decide_and_record(
         # What it was about: the kinds accepted, else the kinds its files claimed.
         placed = {p.kind for p in verdict.placements}
         message = _new_message(
-            session, ref, raw, sha, raw_path,
-            decision=str(verdict.decision), reasons=verdict.reasons, warnings=verdict.warnings,
-            message_id=mail.message_id, sender=mail.sender, sender_name=mail.sender_name,
+            session,
+            ref,
+            raw,
+            sha,
+            raw_path,
+            decision=str(verdict.decision),
+            reasons=verdict.reasons,
+            warnings=verdict.warnings,
+            message_id=mail.message_id,
+            sender=mail.sender,
+            sender_name=mail.sender_name,
             subject=mail.subject,
             school=next((p.school for p in verdict.placements), _named_school(facts)),
             kinds=sorted(placed or {c.kind for c in facts.claims if c.kind}),
-        )  # fmt: skip
+        )
         filenames = _store_files(session, intake.archive, message, mail, facts, verdict)
         ledger.add_findings(session, message, verdict.findings)
         if verdict.decision in (Decision.ACCEPTED, Decision.REJECTED):
@@ -128,9 +136,16 @@ def _new_message(
     session: Session, ref: MailboxRef, raw: RawMail, sha: str, raw_path: str, **fields: Any
 ) -> Message:
     """Add the ledger row, give it its receipt number and note where it was seen."""
-    message = Message(sha256=sha, campaign=ref.campaign.id, group=ref.group, mailbox=raw.mailbox,
-                      received_at=raw.received_at, raw_path=raw_path, size=len(raw.raw),
-                      **fields)  # fmt: skip
+    message = Message(
+        sha256=sha,
+        campaign=ref.campaign.id,
+        group=ref.group,
+        mailbox=raw.mailbox,
+        received_at=raw.received_at,
+        raw_path=raw_path,
+        size=len(raw.raw),
+        **fields,
+    )
     session.add(message)
     session.flush()  # the id makes the receipt number
     message.receipt = f"{ref.campaign.settings.receipt_prefix}-{message.id:05d}"
@@ -243,10 +258,17 @@ def _quarantine(
     log.exception("%s %s uid %s: quarantined", ref.key, raw.folder, raw.uid)
     with transaction(intake.factory) as session:
         message = _new_message(
-            session, ref, raw, sha, raw_path,
-            message_id="", sender="", decision=str(Decision.QUARANTINED),
-            reasons=["processing_error"], error="".join(traceback.format_exception(error)),
-        )  # fmt: skip
+            session,
+            ref,
+            raw,
+            sha,
+            raw_path,
+            message_id="",
+            sender="",
+            decision=str(Decision.QUARANTINED),
+            reasons=["processing_error"],
+            error="".join(traceback.format_exception(error)),
+        )
     return message
 
 

@@ -67,8 +67,9 @@ def poll_all(
             # stayed locked) with its traceback. Either way the message that failed was not
             # recorded and its UID not passed, so the next poll fetches it again.
             expected = isinstance(error, (*IMAP_ERRORS, ConfigError))
-            log.error("%s (%s): poll failed: %s", ref.key, ref.account, error,
-                      exc_info=not expected)  # fmt: skip
+            log.error(
+                "%s (%s): poll failed: %s", ref.key, ref.account, error, exc_info=not expected
+            )
             report.errors.append(f"{ref.key}: {error}")
             mailbox.close()  # reconnect next time rather than reuse a broken session
     return report
