@@ -2,8 +2,9 @@
 """Set-up and checks with nothing but python3: `python3 tasks.py demo` or `python3 tasks.py test`.
 
 demo  creates .venv, installs intake, and replays the sample inbox into var/demo/.
-test  creates .venv with the test tools, installs Debian's dovecot-imapd when it is missing
-      and this user may (root with apt-get), then runs ruff, mypy and the whole test suite.
+test  creates .venv with the test tools, installs Debian's dovecot-imapd and LibreOffice when
+      they are missing and this user may (root with apt-get), then runs ruff, mypy and the
+      whole test suite.
 """
 
 from __future__ import annotations
@@ -67,6 +68,20 @@ def ensure_dovecot() -> None:
         )
 
 
+def ensure_libreoffice() -> None:
+    # Tests write real .xlsx, .xls and .docx files with LibreOffice, as schools' offices do.
+    if shutil.which("soffice"):
+        return
+    if can_apt():
+        apt_install("--no-install-recommends", "libreoffice-writer-nogui", "libreoffice-calc-nogui")
+    else:
+        print(
+            "LibreOffice is missing and cannot be installed by this user: the table tests "
+            "will be skipped (run `apt-get install libreoffice-writer-nogui "
+            "libreoffice-calc-nogui` as root)."
+        )
+
+
 def demo() -> int:
     ensure_venv("")
     return sh(BIN / "intake", "demo", check=False)
@@ -75,6 +90,7 @@ def demo() -> int:
 def test() -> int:
     ensure_venv("[test]")
     ensure_dovecot()
+    ensure_libreoffice()
     sh(BIN / "ruff", "check", "intake", "tests", "migrations", "samples", "tasks.py")
     sh(BIN / "mypy")
     return sh(BIN / "pytest", *sys.argv[2:], check=False)
