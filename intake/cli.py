@@ -12,6 +12,7 @@ import click
 
 from intake import demo as demo_module
 from intake.app import App, build
+from intake.campaigns.campaign import load_campaigns
 from intake.config import Config, ConfigError, load_config
 from intake.jobs import poll_and_send, run_forever
 from intake.store.views import ledger_rows
@@ -65,9 +66,12 @@ def main(ctx: click.Context, config_path: str, verbose: bool) -> None:
 def check(ctx: click.Context) -> None:
     """Validate the configuration and say what it describes."""
     config = _load(ctx.obj["config"])
-    for key, campaign in config.settings.campaigns.items():
-        click.echo(f"{key}: {campaign.name}, deadline {campaign.deadline}, {campaign.timezone}")
-        for group_key, group in campaign.groups.items():
+    for campaign in load_campaigns(config):
+        settings = campaign.settings
+        click.echo(f"{campaign.id}: {settings.name}, {settings.timezone}")
+        for stage in campaign.stages():
+            click.echo(f"  stage {stage.key} {stage.label}: until {stage.deadline} inclusive")
+        for group_key, group in settings.groups.items():
             click.echo(
                 f"  {group_key} {group.label}: {group.mailbox.account} "
                 f"(code in ${group.mailbox.auth_env}), folders {list(group.mailbox.folders)}"

@@ -17,12 +17,21 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from intake.config_lines import line_of
 
 KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 Key = Annotated[str, Field(pattern=KEY_PATTERN)]
+# The stage of a campaign that gives one deadline instead of a [stages] table.
+ONLY_STAGE = "submission"
 
 
 class _Settings(BaseModel):
@@ -99,23 +108,84 @@ class GroupSettings(_Settings):
     mailbox: MailboxSettings
 
 
+class ColumnSettings(_Settings):
+    # The header as the notice prints it, e.g. "联系电话".
+    name: str = Field(min_length=1)
+    # Other headers schools write for the same column, e.g. ["手机", "手机号"].
+    aliases: tuple[str, ...] = ()
+    # A row without this cell is not registered.
+    required: bool = False
+    # The only values allowed, e.g. the notice's 类别 list; empty allows any.
+    allowed: tuple[str, ...] = ()
+    # "phone" (mobile or landline), "mobile" or "qq"; empty checks nothing.
+    format: Literal["", "phone", "mobile", "qq"] = ""
+    # A running number such as 序号: a row holding only this is an unused template row.
+    counter: bool = False
+    # What intake reads from the column: a case's "title", the "unit" (单位) or "district" (区域).
+    role: Literal["", "title", "unit", "district"] = ""
+
+
 class KindSettings(_Settings):
     # How the kind is named in replies, e.g. "报告".
     label: str
+    # The stage this kind belongs to (a key of the campaign's stages); may be left out when the
+    # campaign has one stage.
+    stage: str = ""
     # The file name the notice asks for; {school} stands for the school's name.
-    name_pattern: str = Field(pattern=r"\{school\}")
+    name_pattern: str = Field(default="", pattern=r"^$|\{school\}")
+    # Words in a file name (or, for a single file, the subject) that mark this kind, for kinds
+    # the notice gives no file name for, e.g. ["联络人", "负责人信息"].
+    keywords: tuple[str, ...] = ()
+    # A document no other kind claims is this kind (e.g. the finished case of the last stage).
+    fallback: bool = False
     # The full title of the item in the notice, quoted in replies.
     title: str = ""
     # A school that never sends a required kind is listed as missing.
     required: bool = False
-    # How many distinct files of this kind one school may hold.
-    max_per_school: int = Field(default=1, ge=1)
+    # How many distinct files of this kind one school may hold; 0 means no limit.
+    max_per_school: int = Field(default=1, ge=0)
     # When a school already holds max_per_school files: "supersede" makes the newest a new
     # version of the one it holds (only for max_per_school = 1); "reject" refuses it.
     when_full: Literal["supersede", "reject"] = "reject"
     # Limits checked in the document itself; 0 means no limit.
     max_signatories: int = Field(default=0, ge=0)
     max_chars: int = Field(default=0, ge=0)
+    # A registration table: its columns; each good row is recorded as `records`.
+    columns: tuple[ColumnSettings, ...] = ()
+    records: Literal["", "contact", "case"] = ""
+    # A kind whose files are matched by title to the cases registered through this other kind.
+    registered_in: str = ""
+
+    @model_validator(mode="after")
+    def _identifiable(self) -> KindSettings:
+        if not (self.name_pattern or self.keywords or self.columns or self.fallback):
+            raise ValueError("give name_pattern, keywords, columns or fallback = true")
+        if self.columns and not self.records:
+            raise ValueError('a table kind needs records = "contact" or "case"')
+        return self
+
+
+class StageSettings(_Settings):
+    # The stage's name in replies, e.g. "选题申报".
+    label: str
+    # Last day accepted, inclusive, in the campaign's time zone.
+    deadline: date
+    # Minutes after the end of the deadline day still accepted (0 = none).
+    grace_minutes: int = Field(default=0, ge=0)
+
+
+class LimitSettings(_Settings):
+    # The kind whose registered rows (or files) are counted.
+    kind: Key
+    # Counted for each "unit" (school, directly-run school, county) or each "district" (区域).
+    per: Literal["unit", "district"] = "unit"
+    # Only rows of units at this level: "school", "district" (the county itself), "direct"
+    # (a school run directly by the city); empty counts every row.
+    level: Literal["", "school", "district", "direct"] = ""
+    # Rows beyond `max` are not registered and the reply names those kept; 0 = no maximum.
+    max: int = Field(default=0, ge=0)
+    # Fewer than `min` is not refused but shown to organizers until fixed; 0 = no minimum.
+    min: int = Field(default=0, ge=0)
 
 
 class CampaignSettings(_Settings):
@@ -126,14 +196,19 @@ class CampaignSettings(_Settings):
     # Short prefix of receipt numbers, e.g. "SL21" gives "SL21-0042".
     receipt_prefix: str = Field(pattern=r"^[A-Za-z0-9]{1,12}$")
     timezone: str = "Asia/Shanghai"
-    # Last day on which submissions are accepted, inclusive, in the campaign's time zone.
-    deadline: date
-    # Minutes after the end of the deadline day still accepted (0 = none).
+    # A campaign with one stage may give its deadline here instead of a [stages] table: the
+    # last day on which submissions are accepted, inclusive, in the campaign's time zone.
+    deadline: date | None = None
+    # Minutes after the end of that deadline day still accepted (0 = none).
     grace_minutes: int = Field(default=0, ge=0)
+    # Stages in order, each with its own deadline.
+    stages: dict[Key, StageSettings] = Field(default_factory=dict)
     # Optional CSV roster (school, group, senders); relative to the config file.
     roster: str = ""
     groups: dict[Key, GroupSettings] = Field(min_length=1)
     kinds: dict[Key, KindSettings] = Field(min_length=1)
+    # Counts across units and districts, e.g. at most 3 school cases per county.
+    limits: tuple[LimitSettings, ...] = ()
 
     @field_validator("timezone")
     @classmethod
@@ -143,6 +218,23 @@ class CampaignSettings(_Settings):
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown time zone {value!r}, e.g. Asia/Shanghai") from error
         return value
+
+    @model_validator(mode="after")
+    def _stages_and_kinds_agree(self) -> CampaignSettings:
+        if (self.deadline is None) == (not self.stages):
+            raise ValueError("give either deadline (one stage) or a [stages] table, not both")
+        stage_keys = set(self.stages) or {ONLY_STAGE}
+        for key, kind in self.kinds.items():
+            if kind.stage and kind.stage not in stage_keys:
+                raise ValueError(f"kinds.{key}.stage: no stage {kind.stage!r}")
+            if not kind.stage and len(stage_keys) > 1:
+                raise ValueError(f"kinds.{key}.stage: say which stage this kind belongs to")
+            if kind.registered_in and kind.registered_in not in self.kinds:
+                raise ValueError(f"kinds.{key}.registered_in: no kind {kind.registered_in!r}")
+        for limit in self.limits:
+            if limit.kind not in self.kinds:
+                raise ValueError(f"limits: no kind {limit.kind!r}")
+        return self
 
 
 class Settings(_Settings):

@@ -1,7 +1,8 @@
 """The embedded default: the sample inbox replayed into a local SQLite database.
 
-It uses config.example.toml as shipped, pointed at a local folder, the sample roster and
-the "folder" reply transport, so it needs no network, no QQ account and no secret.
+It uses config.example.toml as shipped, pointed at a local folder, each campaign's sample
+roster (samples/roster-<campaign>.csv) and the "folder" reply transport, so it needs no
+network, no QQ account and no secret. Each mailbox reads samples/inbox/<group>/.
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ def run_demo(out: Path) -> list[dict[str, Any]]:
         data["database"] = {"url": f"sqlite:///{out / 'demo.db'}"}
         data["storage"] = {"archive_dir": str(out / "archive")}
         data.setdefault("replies", {}).update(transport="folder", folder=str(out / "outbox"))
-        for campaign in data["campaigns"].values():
-            campaign["roster"] = str(SAMPLES / "roster.csv")
+        for key, campaign in data["campaigns"].items():
+            roster = SAMPLES / f"roster-{key}.csv"
+            campaign["roster"] = str(roster) if roster.exists() else ""
 
     app = build(load_config(repo_path("config.example.toml"), point_at_demo))
     try:
         for ref in app.refs:
-            for raw in read_folder(SAMPLES / "inbox" / ref.group, ref.account):
+            inbox = SAMPLES / "inbox" / ref.group
+            for raw in read_folder(inbox, ref.account) if inbox.is_dir() else ():
                 handle(app.intake, ref, raw)
         app.send_replies()
         return ledger_rows(app.intake.factory)

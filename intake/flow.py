@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.campaigns.campaign import MailboxRef
+from intake.campaigns.cases import match_cases
 from intake.campaigns.classify import classify
 from intake.clock import Clock
 from intake.config import ReplySettings
@@ -96,8 +97,11 @@ def _decide_and_record(
             subject=mail.subject,
             school=next((p.school for p in verdict.placements), _named_school(facts)),
             kinds=sorted(placed or {c.kind for c in facts.claims if c.kind}),
+            stage=_stage(facts, verdict),
         )
-        filenames = _store_files(session, intake.archive, message, mail, facts, verdict)
+        filenames, stored = _store_files(session, intake.archive, message, mail, facts, verdict)
+        tables = {(p.kind, p.school) for p in verdict.placements if facts.claims[p.position].sheet}
+        ledger.register_rows(session, message, tables, stored, verdict.rows)
         ledger.add_findings(session, message, verdict.findings)
         if verdict.decision in (Decision.ACCEPTED, Decision.REJECTED):
             _queue_reply(session, intake, ref, message, mail, verdict, filenames)
@@ -108,7 +112,16 @@ def _decide_and_record(
 def _facts(
     session: Session, intake: Intake, ref: MailboxRef, raw: RawMail, mail: ParsedMail
 ) -> MessageFacts:
-    claims = tuple(classify(mail, ref.campaign, ref.group))
+    registered = ledger.registered(session, ref.campaign.id)
+    claims = tuple(
+        match_cases(
+            classify(mail, ref.campaign, ref.group),
+            ref.campaign,
+            registered,
+            mail.subject,
+            mail.sender,
+        )
+    )
     earlier = ledger.message_by_message_id(session, mail.message_id)
     schools = [claim.school for claim in claims if claim.school]
     return MessageFacts(
@@ -120,7 +133,16 @@ def _facts(
         own_accounts=intake.own_accounts,
         same_message_id_as=earlier.id if earlier is not None else None,
         holdings=ledger.holdings(session, ref.campaign.id, ref.group, schools),
+        registered=registered,
     )
+
+
+def _stage(facts: MessageFacts, verdict: Verdict) -> str:
+    """The stage of the message's first placed (else claimed) kind, else the one open then."""
+    kinds = [p.kind for p in verdict.placements] + [c.kind for c in facts.claims if c.kind]
+    if kinds:
+        return facts.campaign.stage_of(kinds[0]).key
+    return facts.campaign.stage_at(facts.received_at).key
 
 
 def _named_school(facts: MessageFacts) -> str:
@@ -160,11 +182,13 @@ def _store_files(
     mail: ParsedMail,
     facts: MessageFacts,
     verdict: Verdict,
-) -> dict[int, str]:
-    """Archive every attachment, and make an entry for each accepted one."""
+) -> tuple[dict[int, str], dict[int, int]]:
+    """Archive every attachment, and make an entry for each accepted one.
+
+    Returns each file's name and its row id, by position."""
     placements = {p.position: p for p in verdict.placements}
     claims = {claim.position: claim for claim in facts.claims}
-    filenames = {}
+    filenames, stored = {}, {}
     for position, attachment in enumerate(mail.attachments):
         sha, path = archive.store_file(attachment.payload, attachment.filename or "attachment")
         claim = claims[position]
@@ -182,10 +206,10 @@ def _store_files(
             outcome=verdict.outcomes.get(position, ""),
         )
         session.add(row)
-        filenames[position] = attachment.filename
+        session.flush()
+        filenames[position], stored[position] = attachment.filename, row.id
         placement = placements.get(position)
         if placement is not None:
-            session.flush()
             _add_entry(
                 session,
                 message,
@@ -195,7 +219,7 @@ def _store_files(
                 placement.slot,
                 placement.version,
             )
-    return filenames
+    return filenames, stored
 
 
 def _add_entry(
@@ -242,6 +266,7 @@ def _queue_reply(
         ref,
         mail,
         verdict,
+        stage=ref.campaign.stage(message.stage),
         school=message.school,
         receipt=message.receipt,
         received_at=message.received_at,

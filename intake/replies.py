@@ -19,7 +19,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from intake.campaigns.campaign import Campaign, MailboxRef
+from intake.campaigns.campaign import Campaign, MailboxRef, Stage
 from intake.campaigns.naming import expected_name
 from intake.config import KindSettings
 from intake.domain import Decision, ParsedMail, Severity
@@ -49,9 +49,15 @@ def answer_address(mail: ParsedMail) -> str:
     return next((a for a in (mail.reply_to, mail.sender) if _SENDABLE.match(a or "")), "")
 
 
+LEVEL_LABELS = {"school": "学校层面", "district": "区域层面", "direct": "直属学校"}
+
+
 def templates(folder: str = "") -> Environment:
     loader = FileSystemLoader(folder or DEFAULT_TEMPLATES)
-    return Environment(loader=loader, undefined=StrictUndefined, keep_trailing_newline=True)
+    env = Environment(loader=loader, undefined=StrictUndefined, keep_trailing_newline=True)
+    env.filters["cn_date"] = lambda text: chinese_date(date.fromisoformat(str(text)[:10]))
+    env.filters["level_label"] = lambda level: LEVEL_LABELS.get(str(level), "")
+    return env
 
 
 def chinese_date(day: date) -> str:
@@ -68,6 +74,7 @@ def compose(
     mail: ParsedMail,
     verdict: Verdict,
     *,
+    stage: Stage,
     school: str,
     receipt: str,
     received_at: datetime,
@@ -75,7 +82,7 @@ def compose(
     now: datetime,
 ) -> Reply:
     """The reply to one decided message (accepted or rejected)."""
-    context = _context(ref, verdict, school, receipt, received_at, filenames)
+    context = _context(ref, verdict, stage, school, receipt, received_at, filenames)
     body = env.get_template(TEMPLATE_FOR[verdict.decision]).render(**context)
     subject = _subject(mail.subject, verdict.decision, receipt)
     domain = ref.account.rpartition("@")[2]
@@ -106,6 +113,7 @@ def _subject(original: str, decision: Decision, receipt: str) -> str:
 def _context(
     ref: MailboxRef,
     verdict: Verdict,
+    stage: Stage,
     school: str,
     receipt: str,
     received_at: datetime,
@@ -115,6 +123,9 @@ def _context(
     group = ref.settings
     kinds = campaign.kinds
     placed = {p.position: p for p in verdict.placements}
+    matched = {
+        f.position: f.params["title"] for f in verdict.findings if f.code == "registered_case"
+    }
     files = []
     for position, outcome in sorted(verdict.outcomes.items()):
         placement = placed.get(position)
@@ -127,6 +138,7 @@ def _context(
                 "version": placement.version if placement else 0,
                 "previous": previous.filename if previous else "",
                 "previous_received": _when(campaign, previous.received_at) if previous else "",
+                "case": matched.get(position, ""),
             }
         )
     findings = [_finding_view(f, kinds) for f in verdict.findings]
@@ -138,12 +150,21 @@ def _context(
         "school": school,
         "receipt": receipt,
         "received_text": _when(campaign, received_at),
-        "deadline_text": chinese_date(campaign.settings.deadline),
+        "stage_label": stage.label,
+        "deadline_text": chinese_date(stage.deadline),
         "files": files,
         "rejected": [f for f in findings if f["severity"] == Severity.REJECT],
         "warnings": [f for f in findings if f["severity"] == Severity.WARN],
+        "registered": [f for f in findings if f["code"] == "registered_rows"],
         "late": any(f.code == "late" for f in verdict.findings),
-        "naming_rule": naming_rule(kinds, school),
+        "naming_rule": naming_rule(_kinds_of(campaign, stage), school),
+    }
+
+
+def _kinds_of(campaign: Campaign, stage: Stage) -> dict[str, KindSettings]:
+    """The kinds sent in a stage: what a reply's naming advice is about."""
+    return {
+        key: kind for key, kind in campaign.kinds.items() if campaign.stage_of(key).key == stage.key
     }
 
 
@@ -151,12 +172,24 @@ def naming_rule(kinds: dict[str, KindSettings], school: str) -> str:
     """How each kind must be named, e.g. 报告命名为“XX学校报告”；改进案例命名为 …"""
     rules = []
     for kind in kinds.values():
+        if not kind.name_pattern:
+            rules.append(_how_to_send(kind))
+            continue
         name = expected_name(kind.name_pattern, school)
         rule = f"{kind.label}命名为“{name}”"
         if kind.max_per_school > 1:
             rule += f"（不超过 {kind.max_per_school} 篇，多篇时加序号，如“{name}1”“{name}2”）"
         rules.append(rule)
     return "；".join(rules)
+
+
+def _how_to_send(kind: KindSettings) -> str:
+    """Advice for a kind the notice gives no file name for."""
+    what = f"{kind.label}（{kind.title}）" if kind.title else kind.label
+    if kind.columns:
+        headers = "、".join(column.name for column in kind.columns)
+        return f"{what}请用通知所附表格填写，表头为：{headers}"
+    return f"{what}请以 Word 文档发送，文件名写明单位名称和案例标题"
 
 
 def _when(campaign: Campaign, moment: datetime) -> str:

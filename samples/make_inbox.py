@@ -5,7 +5,7 @@ Run from the repository root:
 
     .venv/bin/python samples/make_inbox.py
 
-It rewrites samples/roster.csv, samples/inbox/{primary,junior}/*.eml, samples/expected.json and
+It rewrites samples/roster-shuangliu-2021.csv, samples/inbox/{primary,junior}/*.eml, samples/expected.json and
 samples/README.md. The output is byte-stable: every timestamp, Message-ID, MIME boundary and
 docx zip entry is fixed, so a rerun produces identical files.
 
@@ -2035,14 +2035,14 @@ The Shuangliu notice (seed `000_ca60f1b816d0fafe`, dated 2021-04-20): two groups
 小学组 `1036303270@qq.com` (张楠楠) and 初中组 `8762808@qq.com` (叶书艳). Each school sends one
 mandatory 报告 named `XX学校报告` and at most two optional 改进案例 named `XX学校改进案例` (numbered
 forms such as `XX学校改进案例（一）` and `XX学校改进案例2` are meant as the same name), where
-XX学校 is the school's name as in `roster.csv`. Deadline 2021-05-21, end of day Asia/Shanghai; nothing
+XX学校 is the school's name as in `roster-shuangliu-2021.csv`. Deadline 2021-05-21, end of day Asia/Shanghai; nothing
 later is accepted. Format: 宋体 throughout, title 18 pt (小二), unit/author line and body 12 pt
 (小四), margins 2.5 cm (1417 twips); a case at most 2500 字 and 2 signatories, a report at most 5
 signatories. Every document here meets the format rules; the samples test intake, not format.
 
 ## Files
 
-- `roster.csv` — UTF-8 with BOM, header `school,group,senders` (`group` is `primary` or
+- `roster-shuangliu-2021.csv` — UTF-8 with BOM, header `school,group,senders` (`group` is `primary` or
   `junior`, `senders` is `;`-separated). School names use 堃 玥 喆 (outside GB2312).
 - `inbox/primary/*.eml`, `inbox/junior/*.eml` — raw messages (CRLF), one per file, numbered in
   order of arrival in each mailbox. The first line is a `Received:` header whose date is the
@@ -2082,7 +2082,7 @@ def write_outputs(samples: list[Sample]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(s.raw)
 
-    with open(HERE / "roster.csv", "w", encoding="utf-8-sig", newline="") as fh:
+    with open(HERE / "roster-shuangliu-2021.csv", "w", encoding="utf-8-sig", newline="") as fh:
         w = csv.writer(fh, lineterminator="\r\n")
         w.writerow(["school", "group", "senders"])
         for school, group, senders in ROSTER:
@@ -2155,7 +2155,7 @@ def main() -> None:
         assert s.raw.startswith(b"Received: "), s.file
         assert len(s.raw) < 80_000, (s.file, len(s.raw))
     write_outputs(samples)
-    print(f"wrote {len(samples)} messages, roster.csv, expected.json and README.md under {HERE}")
+    print(f"wrote {len(samples)} messages, roster-shuangliu-2021.csv, expected.json and README.md under {HERE}")
 
 
 # =============================================================================================

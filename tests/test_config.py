@@ -14,7 +14,8 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 def test_example_reproduces_the_shuangliu_notice():
     settings = load_config(EXAMPLE).settings
     campaign = settings.campaigns["shuangliu-2021"]
-    assert campaign.deadline == date(2021, 5, 21) and campaign.timezone == "Asia/Shanghai"
+    assert campaign.stages["submission"].deadline == date(2021, 5, 21)
+    assert campaign.timezone == "Asia/Shanghai"
     assert campaign.groups["primary"].mailbox.account == "1036303270@qq.com"
     assert campaign.groups["junior"].mailbox.account == "8762808@qq.com"
     for group in campaign.groups.values():
@@ -53,8 +54,8 @@ def _broken(tmp_path, old, new):
 
 
 def test_an_invalid_value_names_the_file_line_and_key(tmp_path):
-    path, text = _broken(tmp_path, "max_per_school = 2", "max_per_school = 0")
-    line = next(n for n, t in enumerate(text.splitlines(), 1) if t == "max_per_school = 0")
+    path, text = _broken(tmp_path, "max_per_school = 2", "max_per_school = -1")
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if t == "max_per_school = -1")
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     assert f"{path}:{line}: campaigns.shuangliu-2021.kinds.case.max_per_school" in str(caught.value)
@@ -88,4 +89,4 @@ def test_a_missing_authorization_code_says_which_variable(monkeypatch):
 
 def test_deadline_is_the_end_of_the_day_in_the_campaign_zone():
     campaign: Campaign = load_campaigns(load_config(EXAMPLE))[0]
-    assert campaign.closes_at().isoformat() == "2021-05-22T00:00:00+08:00"
+    assert campaign.stages()[0].closes_at().isoformat() == "2021-05-22T00:00:00+08:00"

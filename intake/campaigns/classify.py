@@ -1,24 +1,36 @@
-"""Which school sent which kind of file: read from each attachment's name, then the subject.
+"""Which unit sent which kind of file: read from each file's content, name, then the subject.
 
-A pure function of the parsed message, the campaign and the group the mailbox serves. It
-names what it found and how (from the file name, the subject or the roster), and leaves
-judging to the rules.
+A pure function of the parsed message, the campaign and the group the mailbox serves. A
+registration table is known by its header row, whatever the file is called; other kinds by
+the file name the notice asks for ("XX学校报告") or by their keywords ("联络人"); a campaign
+may name one kind that takes any other document (the finished case). It names what it found
+and how (from the file, the subject or the roster), and leaves judging to the rules.
 """
 
 from __future__ import annotations
 
 import enum
+from collections import Counter
 from dataclasses import dataclass, replace
 
 from intake.campaigns.campaign import Campaign
+from intake.campaigns.columns import column_specs, role_column
 from intake.campaigns.naming import (
+    TABLE_ENDINGS,
     NameMatch,
+    fold,
     is_document,
     is_supporting,
+    keyword_position,
     looks_like_school,
     match_name,
+    split_ending,
+    stem_of,
 )
+from intake.config import KindSettings
 from intake.domain import Attachment, ParsedMail
+from intake.tables.read import TableError
+from intake.tables.validate import Sheet, read_sheet
 
 
 class Role(enum.StrEnum):
@@ -32,12 +44,13 @@ class Source(enum.StrEnum):
     FILE = "file"
     SUBJECT = "subject"
     ROSTER = "roster"
+    TABLE = "table"  # the unit named in the table's own 区域 or 单位 column
     NONE = "none"
 
 
 @dataclass(frozen=True)
 class FileClaim:
-    """One attachment and what its name claims it is."""
+    """One attachment and what its name (or content) claims it is."""
 
     position: int
     filename: str
@@ -49,41 +62,135 @@ class FileClaim:
     school_source: Source = Source.NONE
     school_in_roster: bool = False
     other_schools: tuple[str, ...] = ()  # other names the message gave, tried in the roster
+    sheet: Sheet | None = None  # the rows of a registration table
+    table_error: str = ""  # why a table could not be read
+    title: str = ""  # a case's title as the file name gives it
+    matched: str = ""  # the title of the registered case this file was matched to
 
 
 def classify(mail: ParsedMail, campaign: Campaign, group: str) -> list[FileClaim]:
     patterns = campaign.name_patterns()
-    subject_match = match_name(mail.subject, patterns)
-    documents = [a for a in mail.attachments if _role(a) is Role.DOCUMENT]
+    subject_match = match_name(mail.subject, patterns) if patterns else None
+    documents = [a for a in mail.attachments if _role(a, campaign) is Role.DOCUMENT]
     claims = []
     for position, attachment in enumerate(mail.attachments):
-        role = _role(attachment)
+        role = _role(attachment, campaign)
         if role is not Role.DOCUMENT:
             claims.append(FileClaim(position, attachment.filename, role))
             continue
         # The subject speaks for a file only when the message carries one document.
-        fallback = subject_match if len(documents) == 1 else None
-        claims.append(_claim(position, attachment.filename, fallback, patterns))
-    return [_resolve_school(claim, mail, campaign, group) for claim in claims]
+        alone = len(documents) == 1
+        claim = _from_table(position, attachment, campaign)
+        if claim is None and patterns:
+            claim = _claim(
+                position, attachment.filename, subject_match if alone else None, patterns
+            )
+        if claim is None or not claim.kind:
+            claim = _by_keywords(position, attachment.filename, mail.subject, alone, campaign)
+        claims.append(_resolve_school(claim, mail, campaign, group))
+    return claims
 
 
-def _role(attachment: Attachment) -> Role:
+def _role(attachment: Attachment, campaign: Campaign) -> Role:
     if attachment.inline:
         return Role.INLINE
     if is_document(attachment.filename):
+        return Role.DOCUMENT
+    tables = any(kind.columns for kind in campaign.kinds.values())
+    if tables and split_ending(attachment.filename)[1] in TABLE_ENDINGS:
         return Role.DOCUMENT
     if is_supporting(attachment.filename):
         return Role.SUPPORTING
     return Role.OTHER
 
 
+def _from_table(position: int, attachment: Attachment, campaign: Campaign) -> FileClaim | None:
+    """A file whose table has the header row of one of the campaign's table kinds."""
+    for key, kind in campaign.kinds.items():
+        if not kind.columns:
+            continue
+        try:
+            sheet = read_sheet(attachment.filename, attachment.payload, column_specs(kind))
+        except TableError as error:
+            if keyword_position(attachment.filename, kind.keywords) >= 0:
+                return FileClaim(
+                    position,
+                    attachment.filename,
+                    Role.DOCUMENT,
+                    key,
+                    slot="1",
+                    kind_source=Source.FILE,
+                    table_error=str(error),
+                )
+            continue
+        if sheet is not None:
+            school = _unit_in_table(sheet, kind)
+            stem = stem_of(attachment.filename)
+            return FileClaim(
+                position,
+                attachment.filename,
+                Role.DOCUMENT,
+                key,
+                school,
+                "1",
+                Source.FILE,
+                Source.TABLE if school else Source.NONE,
+                other_schools=(stem,),
+                sheet=sheet,
+            )
+    return None
+
+
+def _unit_in_table(sheet: Sheet, kind: KindSettings) -> str:
+    """The unit most rows name: the county (区域) of a summary table, else the 单位."""
+    for role in ("district", "unit"):
+        column = role_column(kind, role)
+        values = [r.values.get(column, "") for r in sheet.records] if column else []
+        counted = Counter(value for value in values if value)
+        if counted:
+            return counted.most_common(1)[0][0]
+    return ""
+
+
+def _by_keywords(
+    position: int, filename: str, subject: str, alone: bool, campaign: Campaign
+) -> FileClaim:
+    """Kinds known by keywords, tried in the order the configuration lists them."""
+    for source, text in ((Source.FILE, filename), (Source.SUBJECT, subject if alone else "")):
+        for key, kind in campaign.kinds.items():
+            if kind.keywords and text and keyword_position(text, kind.keywords) >= 0:
+                return _keyword_claim(position, filename, subject, key, source)
+    fallback = next((key for key, kind in campaign.kinds.items() if kind.fallback), "")
+    if fallback:
+        return _keyword_claim(position, filename, subject, fallback, Source.FILE)
+    return FileClaim(position, filename, Role.DOCUMENT)
+
+
+def _keyword_claim(
+    position: int, filename: str, subject: str, kind: str, source: Source
+) -> FileClaim:
+    """The title is the file name's stem; the unit is found in the roster from the names."""
+    stem = stem_of(filename)
+    written = tuple(name for name in (stem, fold(subject)) if name)
+    return FileClaim(
+        position,
+        filename,
+        Role.DOCUMENT,
+        kind,
+        slot="1",
+        kind_source=source,
+        other_schools=written,
+        title=stem,
+    )
+
+
 def _claim(
     position: int, filename: str, subject: NameMatch | None, patterns: dict[str, str]
-) -> FileClaim:
+) -> FileClaim | None:
     found = match_name(filename, patterns)
     named = found or subject
     if named is None:
-        return FileClaim(position, filename, Role.DOCUMENT)
+        return None
     kind_source = Source.FILE if found else Source.SUBJECT
     options = [
         (m.school, source)
@@ -109,10 +216,6 @@ def _claim(
     )
 
 
-def _source(school: str, source: Source) -> Source:
-    return source if school else Source.NONE
-
-
 def _resolve_school(
     claim: FileClaim, mail: ParsedMail, campaign: Campaign, group: str
 ) -> FileClaim:
@@ -126,9 +229,13 @@ def _resolve_school(
     ):
         named = roster.by_name(group, written)
         if named is not None:
+            source = Source.FILE if written == stem_of(claim.filename) else source
             return replace(claim, school=named.name, school_source=source, school_in_roster=True)
     by_sender = roster.by_sender(group, mail.sender)
-    if by_sender is not None and not claim.school:
+    # A unit read from a table's column but unknown to the roster is a weaker sign than the
+    # address of a known sender.
+    unsure = not claim.school or claim.school_source is Source.TABLE
+    if by_sender is not None and unsure:
         return replace(
             claim, school=by_sender.name, school_source=Source.ROSTER, school_in_roster=True
         )

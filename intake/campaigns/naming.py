@@ -13,6 +13,9 @@ from dataclasses import dataclass
 
 # Endings a submitted document may have; anything else is not a document of a kind.
 DOCUMENT_ENDINGS = (".docx", ".doc", ".wps", ".pdf", ".zip", ".rar", ".7z")
+# Registration tables a county fills in and mails back; documents only in campaigns that
+# ask for a table.
+TABLE_ENDINGS = (".xlsx", ".xls", ".csv", ".et")
 # Pictures, video and sound back a report ("精选图片，若有必要可附交视频").
 SUPPORTING_ENDINGS = (
     ".jpg",
@@ -64,6 +67,11 @@ def fold(text: str) -> str:
     """One comparable form: NFKC (full-width to plain), no white space, no quotes around it."""
     folded = unicodedata.normalize("NFKC", text)
     return re.sub(r"\s+", "", folded).strip(_QUOTES)
+
+
+def stem_of(filename: str) -> str:
+    """The file name without its ending and without the "附件1：" or "Re:" put before it."""
+    return _without_noise(fold(split_ending(filename)[0]))
 
 
 def split_ending(filename: str) -> tuple[str, str]:
@@ -144,6 +152,20 @@ def _chinese_number(text: str) -> int:
         if len(tens) <= 1 and len(units) <= 1
         else 0
     )
+
+
+def title_key(text: str) -> str:
+    """A title reduced to letters and digits, for matching "基于监测的 数学课堂改进。" with
+    "基于监测的数学课堂改进": width, spacing and punctuation do not count."""
+    return re.sub(r"[\W_]+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+def keyword_position(text: str, keywords: tuple[str, ...]) -> int:
+    """Where the first of the keywords appears in a name, or -1."""
+    folded = fold(text)
+    places = [folded.find(fold(word)) for word in keywords if word]
+    found = [place for place in places if place >= 0]
+    return min(found) if found else -1
 
 
 def looks_like_school(name: str) -> bool:

@@ -1,5 +1,9 @@
 """The optional roster: which schools take part, in which group, and from which addresses.
 
+A unit is usually a school. Where a competition is run through counties (区域), the roster
+also lists each county as a unit of level "district", the schools with the district they
+belong to, and schools run directly by the city (level "direct").
+
 With a roster, a school that writes its name short ("实验小学") or long ("双流区实验小学解读")
 is still recognised, a message without a usable name can be placed by its sender, and the
 digest can list the schools that have sent nothing.
@@ -18,11 +22,16 @@ class RosterError(Exception):
     """A roster file that cannot be read, with the line to fix."""
 
 
+LEVELS = ("school", "district", "direct")
+
+
 @dataclass(frozen=True)
 class RosterSchool:
     name: str
-    group: str
+    group: str  # "" when the unit writes to every group's mailbox
     senders: frozenset[str] = frozenset()
+    level: str = "school"  # "school", "district" (a county itself) or "direct"
+    district: str = ""  # the county a school belongs to; a county's own name for a county
 
 
 @dataclass(frozen=True)
@@ -33,7 +42,7 @@ class Roster:
         return bool(self.schools)
 
     def in_group(self, group: str) -> list[RosterSchool]:
-        return [school for school in self.schools if school.group == group]
+        return [school for school in self.schools if school.group in (group, "")]
 
     def by_sender(self, group: str, address: str) -> RosterSchool | None:
         matches = [s for s in self.in_group(group) if address.lower() in s.senders]
@@ -58,7 +67,8 @@ class Roster:
 
 
 def load_roster(path: Path) -> Roster:
-    """Read a CSV with the columns school, group, senders (addresses separated by ; or ,)."""
+    """Read a CSV with the columns school (or unit), group, senders, and optionally level and
+    district. Addresses are separated by ; or ,."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
@@ -66,15 +76,23 @@ def load_roster(path: Path) -> Roster:
     except OSError as error:
         raise RosterError(f"无法读取名单 {path}: {error.strerror}") from error
     rows = csv.DictReader(text.splitlines())
-    missing = {"school", "group"} - set(rows.fieldnames or [])
-    if missing:
-        raise RosterError(f"{path}:1: 名单缺少列 {', '.join(sorted(missing))} (missing columns)")
-    schools = []
-    for line, row in enumerate(rows, start=2):
-        name, group = (row.get("school") or "").strip(), (row.get("group") or "").strip()
-        if not name or not group:
-            raise RosterError(f"{path}:{line}: 学校或组别为空 (school and group are required)")
-        senders = (row.get("senders") or "").replace(",", ";").split(";")
-        addresses = frozenset(s.strip().lower() for s in senders if s.strip())
-        schools.append(RosterSchool(name, group, addresses))
-    return Roster(tuple(schools))
+    columns = set(rows.fieldnames or [])
+    name_column = "unit" if "unit" in columns else "school"
+    if name_column not in columns:
+        raise RosterError(f"{path}:1: 名单缺少列 school (missing column school or unit)")
+    return Roster(tuple(_unit(path, line, row, name_column) for line, row in enumerate(rows, 2)))
+
+
+def _unit(path: Path, line: int, row: dict[str, str], name_column: str) -> RosterSchool:
+    def cell(column: str) -> str:
+        return (row.get(column) or "").strip()
+
+    name, level = cell(name_column), cell("level") or "school"
+    if not name:
+        raise RosterError(f"{path}:{line}: 单位名称为空 (the {name_column} column is required)")
+    if level not in LEVELS:
+        raise RosterError(f"{path}:{line}: level 应为 {'、'.join(LEVELS)} 之一，而不是 {level!r}")
+    senders = cell("senders").replace(",", ";").split(";")
+    addresses = frozenset(s.strip().lower() for s in senders if s.strip())
+    district = cell("district") or (name if level == "district" else "")
+    return RosterSchool(name, cell("group"), addresses, level, district)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from intake.campaigns.classify import Role, Source
+from intake.campaigns.classify import FileClaim, Role, Source
 from intake.domain import Severity
 from intake.rules.base import Finding, MessageFacts
 
@@ -40,15 +40,53 @@ class FileNames:
                 findings.append(
                     Finding(self.name, "bad_name", Severity.REJECT, params, claim.position)
                 )
-            elif Source.FILE is not claim.kind_source or Source.FILE is not claim.school_source:
+            elif _named_elsewhere(facts, claim):
                 # Found through the subject or the roster: accepted, but the name needs fixing.
                 findings.append(
                     Finding(self.name, "name_from_subject", Severity.WARN, params, claim.position)
                 )
-            if claim.kind and claim.school and facts.campaign.roster and not claim.school_in_roster:
+            if _unknown_unit(facts, claim):
                 params = {"filename": claim.filename, "school": claim.school}
                 findings.append(
                     Finding(self.name, "unknown_school", Severity.WARN, params, claim.position)
+                )
+        return findings
+
+
+def _named_elsewhere(facts: MessageFacts, claim: FileClaim) -> bool:
+    """A file the notice gives a name for, whose name did not say its kind and school."""
+    if not facts.campaign.kinds[claim.kind].name_pattern:
+        return False
+    return Source.FILE is not claim.kind_source or Source.FILE is not claim.school_source
+
+
+def _unknown_unit(facts: MessageFacts, claim: FileClaim) -> bool:
+    if not (claim.kind and claim.school and facts.campaign.roster) or claim.school_in_roster:
+        return False
+    # An unregistered case is reported as such; its unit is often only the sender's address.
+    return not facts.campaign.kinds[claim.kind].registered_in
+
+
+class RegisteredCase:
+    """A finished case should answer a case registered earlier; one that does not is kept,
+    and organizers are shown it."""
+
+    name = "registered_case"
+
+    def check(self, facts: MessageFacts) -> list[Finding]:
+        findings = []
+        for claim in facts.documents():
+            kind = facts.campaign.kinds.get(claim.kind)
+            if kind is None or not kind.registered_in:
+                continue
+            params = {"filename": claim.filename, "title": claim.title, "unit": claim.school}
+            if claim.matched:
+                findings.append(
+                    Finding(self.name, "registered_case", Severity.INFO, params, claim.position)
+                )
+            else:
+                findings.append(
+                    Finding(self.name, "unregistered_case", Severity.WARN, params, claim.position)
                 )
         return findings
 

@@ -23,6 +23,19 @@ class HeldFile:
 
 
 @dataclass(frozen=True)
+class RegisteredRow:
+    """A row of a registration table already on record (the current version of its table)."""
+
+    kind: str
+    submitter: str  # the unit that sent the table
+    unit: str  # the 单位 the row names
+    district: str  # the county (区域) it belongs to
+    level: str  # "school", "district" or "direct"
+    row: int
+    title: str  # a case's title; "" for a contact
+
+
+@dataclass(frozen=True)
 class MessageFacts:
     """Everything the rules may look at for one message; read from the ledger beforehand."""
 
@@ -36,6 +49,8 @@ class MessageFacts:
     same_message_id_as: int | None = None
     # What each school named in this message already holds: school -> held files.
     holdings: dict[str, tuple[HeldFile, ...]] = field(default_factory=dict)
+    # The rows of the campaign's registration tables on record before this message.
+    registered: tuple[RegisteredRow, ...] = ()
 
     def documents(self) -> list[FileClaim]:
         return [claim for claim in self.claims if claim.role == "document"]

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 
 from intake.campaigns.classify import Role
 from intake.domain import Decision, Severity
-from intake.rules.attachments import FileNames, HasDocument, OtherFiles
+from intake.rules.attachments import FileNames, HasDocument, OtherFiles, RegisteredCase
 from intake.rules.base import Finding, MessageFacts, MessageRule
 from intake.rules.deadline import Deadline
 from intake.rules.quota import Placement, Quota
+from intake.rules.registration import NewRow, Registration
 from intake.rules.senders import Acknowledgement, AutoReply, Bounce, DuplicateMessage, OwnMail
+from intake.rules.tables import TableRows
 
 MESSAGE_RULES: tuple[MessageRule, ...] = (
     OwnMail(),
@@ -27,8 +29,9 @@ MESSAGE_RULES: tuple[MessageRule, ...] = (
     Deadline(),
     HasDocument(),
 )
-FILE_RULES: tuple[MessageRule, ...] = (FileNames(), OtherFiles())
+FILE_RULES: tuple[MessageRule, ...] = (FileNames(), TableRows(), RegisteredCase(), OtherFiles())
 QUOTA = Quota()
+REGISTRATION = Registration()
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,8 @@ class Verdict:
     placements: list[Placement] = field(default_factory=list)
     # What became of each attachment, by position: accepted, rejected, supporting, …
     outcomes: dict[int, str] = field(default_factory=dict)
+    # Rows of accepted registration tables to record.
+    rows: list[NewRow] = field(default_factory=list)
 
     @property
     def reasons(self) -> list[str]:
@@ -62,7 +67,9 @@ def evaluate(facts: MessageFacts) -> Verdict:
     for rule in MESSAGE_RULES:
         found = rule.check(facts)
         findings.extend(found)
-        stop = next((f for f in found if f.severity in (Severity.IGNORE, Severity.REJECT)), None)
+        # A finding on the whole message ends the chain; one on a file (a late file beside
+        # an on-time one) only refuses that file.
+        stop = next((f for f in found if _ends_chain(f)), None)
         if stop is not None:
             decision = Decision.IGNORED if stop.severity is Severity.IGNORE else Decision.REJECTED
             outcome = "ignored" if decision is Decision.IGNORED else "rejected"
@@ -73,10 +80,17 @@ def evaluate(facts: MessageFacts) -> Verdict:
     named = [c for c in facts.documents() if c.position not in rejected]
     placements, quota_findings = QUOTA.place(facts, named)
     findings.extend(quota_findings)
+    rows, row_findings = REGISTRATION.register(facts, placements)
+    findings.extend(row_findings)
     decision = Decision.ACCEPTED if placements else Decision.REJECTED
     rejected |= {f.position for f in quota_findings if f.severity is Severity.REJECT}
     outcomes = _outcomes(facts, placements, rejected, "kept")
-    return Verdict(decision, findings, placements, outcomes)
+    return Verdict(decision, findings, placements, outcomes, rows)
+
+
+def _ends_chain(finding: Finding) -> bool:
+    weighty = finding.severity in (Severity.IGNORE, Severity.REJECT)
+    return weighty and finding.position is None
 
 
 def _outcomes(

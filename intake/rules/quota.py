@@ -68,7 +68,7 @@ class Quota:
             return None, Finding(
                 self.name, "same_file_twice", Severity.WARN, params, claim.position
             )
-        if slot in slots and (kind.max_per_school > 1 or kind.when_full == "supersede"):
+        if slot in slots and (kind.max_per_school != 1 or kind.when_full == "supersede"):
             previous = slots[slot]
             placed = Placement(
                 claim.position, claim.school, claim.kind, slot, previous.version + 1, previous
@@ -80,7 +80,7 @@ class Quota:
                 "previous_received_at": previous.received_at.isoformat(),
             }
             return placed, Finding(self.name, "new_version", Severity.INFO, params, claim.position)
-        if slot not in slots and len(slots) < kind.max_per_school:
+        if slot not in slots and (not kind.max_per_school or len(slots) < kind.max_per_school):
             return Placement(claim.position, claim.school, claim.kind, slot, 1), None
         params = {
             "filename": claim.filename,

@@ -14,8 +14,17 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.domain import RawMail
-from intake.rules.base import Finding, HeldFile
-from intake.store.models import Cursor, Entry, FindingRow, Location, Message, OutboxReply
+from intake.rules.base import Finding, HeldFile, RegisteredRow
+from intake.rules.registration import NewRow
+from intake.store.models import (
+    Cursor,
+    Entry,
+    FindingRow,
+    Location,
+    Message,
+    OutboxReply,
+    RegistrationRow,
+)
 
 
 def message_by_sha(session: Session, sha: str) -> Message | None:
@@ -90,6 +99,59 @@ def retire_previous(session: Session, entry: Entry) -> None:
     )
     for row in earlier:
         row.current = False
+
+
+def registered(session: Session, campaign: str) -> tuple[RegisteredRow, ...]:
+    """The current rows of every registration table of a campaign."""
+    rows = session.scalars(
+        select(RegistrationRow)
+        .where(RegistrationRow.campaign == campaign, RegistrationRow.current.is_(True))
+        .order_by(RegistrationRow.id)
+    )
+    return tuple(
+        RegisteredRow(r.kind, r.submitter, r.unit, r.district, r.level, r.row, r.title)
+        for r in rows
+    )
+
+
+def register_rows(
+    session: Session,
+    message: Message,
+    tables: Iterable[tuple[str, str]],
+    attachment_pk: dict[int, int],
+    rows: list[NewRow],
+) -> None:
+    """Record the rows of accepted tables, given as (kind, submitter); each retires the rows
+    its sender registered with an earlier table of that kind."""
+    for kind, submitter in sorted(set(tables)):
+        earlier = session.scalars(
+            select(RegistrationRow).where(
+                RegistrationRow.campaign == message.campaign,
+                RegistrationRow.kind == kind,
+                RegistrationRow.submitter == submitter,
+                RegistrationRow.current.is_(True),
+            )
+        )
+        for row in earlier:
+            row.current = False
+    for new in rows:
+        session.add(
+            RegistrationRow(
+                campaign=message.campaign,
+                kind=new.kind,
+                record=new.record,
+                submitter=new.submitter,
+                unit=new.unit,
+                district=new.district,
+                level=new.level,
+                row=new.row,
+                title=new.title,
+                values=new.values,
+                registered_at=message.received_at,
+                message_pk=message.id,
+                attachment_pk=attachment_pk[new.position],
+            )
+        )
 
 
 def add_findings(session: Session, message: Message, findings: Iterable[Finding]) -> None:

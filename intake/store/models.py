@@ -77,6 +77,8 @@ class Message(Base):
     message_id: Mapped[str] = mapped_column(String(998), index=True)
     campaign: Mapped[str] = mapped_column(String(64), index=True)
     group: Mapped[str] = mapped_column(String(64))
+    # The campaign's stage the message was judged in (its files' kinds, else the date).
+    stage: Mapped[str] = mapped_column(String(64), default="")
     mailbox: Mapped[str] = mapped_column(String(320))  # where it was first seen
     received_at: Mapped[datetime]  # server receive time: deadlines are judged on it
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -159,6 +161,33 @@ class Entry(Base):
     filename: Mapped[str] = mapped_column(String(1024))
     received_at: Mapped[datetime]
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"))
+    attachment_pk: Mapped[int] = mapped_column(ForeignKey("attachments.id"))
+
+
+class RegistrationRow(Base):
+    """One row of a registration table: a registered contact or a registered case.
+
+    A unit's newer table of the same kind replaces its rows: the older ones stay, no longer
+    current, so the ledger shows what was registered when.
+    """
+
+    __tablename__ = "registrations"
+    __table_args__ = (Index("ix_registrations_current", "campaign", "kind", "current"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    record: Mapped[str] = mapped_column(String(16))  # "contact" or "case"
+    submitter: Mapped[str] = mapped_column(String(255))  # the unit that sent the table
+    unit: Mapped[str] = mapped_column(String(255))  # the 单位 the row names
+    district: Mapped[str] = mapped_column(String(255), default="")  # its county (区域)
+    level: Mapped[str] = mapped_column(String(16))  # school, district or direct
+    row: Mapped[int] = mapped_column(Integer)  # the row number a person sees in the file
+    title: Mapped[str] = mapped_column(Text, default="")
+    values: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    current: Mapped[bool] = mapped_column(default=True)
+    registered_at: Mapped[datetime]  # the server receive time of the message
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
     attachment_pk: Mapped[int] = mapped_column(ForeignKey("attachments.id"))
 
 
