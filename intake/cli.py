@@ -15,6 +15,7 @@ from intake.app import App, build
 from intake.campaigns.campaign import load_campaigns
 from intake.config import Config, ConfigError, load_config
 from intake.jobs import poll_and_send, run_forever
+from intake.store import views
 from intake.store.views import ledger_rows
 
 CONFIG_HELP = "配置文件 (configuration file); default: $INTAKE_CONFIG or ./config.toml"
@@ -136,13 +137,54 @@ def messages(ctx: click.Context, as_json: bool, campaign: str | None) -> None:
     _print_table(rows)
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per campaign.")
+@click.option("--campaign", default=None, help="Only this campaign.")
+@click.pass_context
+def registrations(ctx: click.Context, as_json: bool, campaign: str | None) -> None:
+    """Registered contacts and cases, and the counties or schools below a minimum."""
+    app = _app(ctx)
+    try:
+        chosen = [c for c in app.campaigns if campaign in (None, c.id)]
+        if not chosen:
+            raise click.UsageError(
+                f"没有活动 {campaign}；可选：{', '.join(c.id for c in app.campaigns)}"
+            )
+        reports = [views.registrations(app.intake.factory, c) for c in chosen]
+    finally:
+        app.close()
+    if as_json:
+        payload: Any = reports[0] if campaign else reports
+        json.dump(payload, sys.stdout, ensure_ascii=False, indent=2)
+        click.echo()
+        return
+    for report in reports:
+        _print_registrations(report)
+
+
+def _print_registrations(report: dict[str, Any]) -> None:
+    click.echo(
+        f"== {report['campaign']}: {len(report['contacts'])} 位联络人，"
+        f"{len(report['cases'])} 个已申报案例"
+    )
+    for case in report["cases"]:
+        click.echo(f"  {case['district'] or '-':<6} {case['unit']:<12} {case['title']}")
+    for short in report["shortfalls"]:
+        click.echo(
+            f"  未达下限：{short['holder']} {short['level'] or ''} {short['count']}/{short['min']}"
+        )
+
+
 def _print_table(rows: list[dict[str, Any]]) -> None:
-    click.echo(f"{'回执号':<10} {'组别':<6} {'决定':<11} {'原因/提示':<28} 学校  主题")
+    click.echo(
+        f"{'回执号':<10} {'活动/组别':<18} {'阶段':<9} {'决定':<11} {'原因/提示':<28} 单位  主题"
+    )
     for row in rows:
         notes = ",".join(row["reasons"] + row["warnings"]) or "-"
+        where = f"{row['campaign']}/{row['group']}"
         click.echo(
-            f"{row['receipt']:<13} {row['group']:<8} {row['decision']:<13} {notes:<32} "
-            f"{row['school'] or '-'}  {row['subject'][:40]}"
+            f"{row['receipt']:<13} {where:<22} {row['stage']:<11} {row['decision']:<13} "
+            f"{notes:<32} {row['school'] or '-'}  {row['subject'][:40]}"
         )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from servers import Dovecot, SmtpServer
 
 CST = timezone(timedelta(hours=8))
+EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
 ON_TIME = datetime(2021, 5, 20, 10, 0, tzinfo=CST)
 
 CONFIG = """
@@ -92,9 +94,43 @@ class Deployment:
         return {**os.environ, **codes}
 
 
+def shipped_campaign(
+    key: str, dovecot: Dovecot, smtp: SmtpServer, accounts: dict[str, str], roster: str = ""
+) -> str:
+    """One campaign's tables exactly as config.example.toml ships them, its mailboxes pointed
+    at the private servers (each group's account in `accounts`, by group key)."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start = text.index(f"[campaigns.{key}]")
+    following = re.search(r"^\[campaigns\.(?!" + re.escape(key) + r"[.\]])", text[start:], re.M)
+    section = text[start : start + following.start()] if following else text[start:]
+    for group, account in accounts.items():
+        smtp.add_user(account, dovecot.password)
+        mailbox = f"[campaigns.{key}.groups.{group}.mailbox]"
+        head, _, rest = section.partition(mailbox)
+        block, tail = re.match(r"(.*?)(\n\[.*|\Z)", rest, re.S).groups()  # type: ignore[union-attr]
+        for setting, value in (
+            ("account", f'"{account}"'),
+            ("auth_env", f'"TEST_CODE_{group}"'),
+            ("imap_host", '"127.0.0.1"'),
+            ("imap_port", str(dovecot.port)),
+            ("smtp_host", '"127.0.0.1"'),
+            ("smtp_port", str(smtp.port)),
+            ("ca_file", f'"{dovecot.ca_file}"'),
+        ):
+            block = re.sub(rf"^{setting} = .*$", f"{setting} = {value}", block, flags=re.M)
+        section = head + mailbox + block + tail
+    return re.sub(r'^roster = ""', f'roster = "{roster}"', section, count=1, flags=re.M)
+
+
 def deploy(
-    dovecot: Dovecot, smtp: SmtpServer, tmp: Path, budget: int = 5, roster: str = ""
+    dovecot: Dovecot,
+    smtp: SmtpServer,
+    tmp: Path,
+    budget: int = 5,
+    roster: str = "",
+    suzhou_roster: str | None = None,
 ) -> Deployment:
+    """Shuangliu's two group mailboxes; with `suzhou_roster`, the shipped Suzhou campaign too."""
     accounts = {"primary": dovecot.unique_user("primary"), "junior": dovecot.unique_user("junior")}
     groups = ""
     for key, label in (("primary", "小学组"), ("junior", "初中组")):
@@ -107,8 +143,12 @@ def deploy(
             smtp_port=smtp.port,
             ca=dovecot.ca_file,
         )
+    text = CONFIG.format(tmp=tmp, budget=budget, groups=groups, roster=roster)
+    if suzhou_roster is not None:
+        accounts["city"] = dovecot.unique_user("city")
+        text += shipped_campaign(
+            "suzhou-2022", dovecot, smtp, {"city": accounts["city"]}, suzhou_roster
+        )
     config = tmp / "config.toml"
-    config.write_text(
-        CONFIG.format(tmp=tmp, budget=budget, groups=groups, roster=roster), encoding="utf-8"
-    )
+    config.write_text(text, encoding="utf-8")
     return Deployment(dovecot, smtp, tmp, accounts, config)

@@ -105,40 +105,52 @@ def _role(attachment: Attachment, campaign: Campaign) -> Role:
 
 
 def _from_table(position: int, attachment: Attachment, campaign: Campaign) -> FileClaim | None:
-    """A file whose table has the header row of one of the campaign's table kinds."""
-    for key, kind in campaign.kinds.items():
+    """A file whose table has the header row of one of the campaign's table kinds.
+
+    Annex 1 and Annex 3 share columns (单位, 职务, 联系电话), so every table kind is tried and
+    the one whose required columns are best present wins."""
+    found: list[tuple[float, int, str, Sheet]] = []
+    for order, (key, kind) in enumerate(campaign.kinds.items()):
         if not kind.columns:
             continue
         try:
             sheet = read_sheet(attachment.filename, attachment.payload, column_specs(kind))
         except TableError as error:
-            if keyword_position(attachment.filename, kind.keywords) >= 0:
-                return FileClaim(
-                    position,
-                    attachment.filename,
-                    Role.DOCUMENT,
-                    key,
-                    slot="1",
-                    kind_source=Source.FILE,
-                    table_error=str(error),
-                )
-            continue
-        if sheet is not None:
-            school = _unit_in_table(sheet, kind)
-            stem = stem_of(attachment.filename)
+            if keyword_position(attachment.filename, kind.keywords) < 0:
+                continue
             return FileClaim(
                 position,
                 attachment.filename,
                 Role.DOCUMENT,
                 key,
-                school,
-                "1",
-                Source.FILE,
-                Source.TABLE if school else Source.NONE,
-                other_schools=(stem,),
-                sheet=sheet,
+                slot="1",
+                kind_source=Source.FILE,
+                table_error=str(error),
             )
-    return None
+        if sheet is not None:
+            found.append((_fit(kind, sheet), -order, key, sheet))
+    if not found:
+        return None
+    _, _, key, sheet = max(found, key=lambda item: item[:2])
+    school = _unit_in_table(sheet, campaign.kinds[key])
+    return FileClaim(
+        position,
+        attachment.filename,
+        Role.DOCUMENT,
+        key,
+        school,
+        "1",
+        Source.FILE,
+        Source.TABLE if school else Source.NONE,
+        other_schools=(stem_of(attachment.filename),),
+        sheet=sheet,
+    )
+
+
+def _fit(kind: KindSettings, sheet: Sheet) -> float:
+    """The share of the kind's required columns the table has."""
+    required = sum(1 for column in kind.columns if column.required) or 1
+    return 1 - len(sheet.missing_columns) / required
 
 
 def _unit_in_table(sheet: Sheet, kind: KindSettings) -> str:

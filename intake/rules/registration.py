@@ -158,9 +158,14 @@ class Registration:
             "filename": claim.filename,
             "count": len(kept),
             "rows": [row.row for row in kept],
-            "titles": [row.title or row.unit for row in kept],
+            "titles": [row.title or _first_cells(row) for row in kept],
         }
         return Finding(self.name, "registered_rows", Severity.INFO, params, claim.position)
+
+
+def _first_cells(row: NewRow) -> str:
+    """How a reply names a row without a title, e.g. a contact: "吴江区教育局 沈明"."""
+    return " ".join(value for value in list(row.values.values())[:2] if value) or row.unit
 
 
 def place_rows(campaign: Campaign, group: str, claim: FileClaim, submitter: str) -> list[NewRow]:
@@ -237,3 +242,41 @@ def _holders_to_check(
         return sorted(holders)
     units = {row.unit for row in offered if not limit.level or row.level == limit.level}
     return sorted(units)
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """A county or unit with fewer registered rows than a limit's minimum."""
+
+    kind: str
+    holder: str
+    per: str
+    level: str
+    min: int
+    count: int
+
+
+def shortfalls(campaign: Campaign, registered: Iterable[RegisteredRow]) -> list[Shortfall]:
+    """Every holder below a minimum, including the roster's units that registered nothing."""
+    rows = list(registered)
+    found = []
+    for limit in campaign.settings.limits:
+        if not limit.min:
+            continue
+        counted = [row for row in rows if row.kind == limit.kind]
+        for holder in _all_holders(campaign, limit, counted):
+            count = _count(limit, holder, counted)
+            if count < limit.min:
+                found.append(
+                    Shortfall(limit.kind, holder, limit.per, limit.level, limit.min, count)
+                )
+    return found
+
+
+def _all_holders(campaign: Campaign, limit: LimitSettings, rows: list[RegisteredRow]) -> list[str]:
+    if limit.per == "district":
+        listed = {unit.name for unit in campaign.roster.schools if unit.level == "district"}
+        return sorted(listed | {row.district for row in rows if row.district})
+    wanted = limit.level or "school"
+    listed = {unit.name for unit in campaign.roster.schools if unit.level == wanted}
+    return sorted(listed | {row.unit for row in rows if _counts(limit, row)})

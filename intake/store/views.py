@@ -7,7 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from intake.store.models import Message, OutboxReply
+from intake.campaigns.campaign import Campaign
+from intake.rules.registration import shortfalls
+from intake.store import ledger
+from intake.store.models import Message, OutboxReply, RegistrationRow
 
 
 def ledger_rows(
@@ -30,6 +33,7 @@ def _row(message: Message, reply: OutboxReply | None) -> dict[str, Any]:
         "message_id": message.message_id,
         "campaign": message.campaign,
         "group": message.group,
+        "stage": message.stage,
         "mailbox": message.mailbox,
         "folder": first.folder if first else "",
         "uidvalidity": first.uidvalidity if first else 0,
@@ -46,4 +50,38 @@ def _row(message: Message, reply: OutboxReply | None) -> dict[str, Any]:
         "kinds": list(message.kinds),
         "reply": reply.state if reply else "",
         "error": message.error.strip().splitlines()[-1] if message.error else "",
+    }
+
+
+def registrations(factory: sessionmaker[Session], campaign: Campaign) -> dict[str, Any]:
+    """The registered contacts and cases of a campaign, and who is below a minimum."""
+    with factory() as session:
+        query = (
+            select(RegistrationRow)
+            .where(RegistrationRow.campaign == campaign.id, RegistrationRow.current.is_(True))
+            .order_by(RegistrationRow.id)
+        )
+        rows = [_registration(row) for row in session.scalars(query)]
+        short = shortfalls(campaign, ledger.registered(session, campaign.id))
+    return {
+        "campaign": campaign.id,
+        "contacts": [row for row in rows if row["record"] == "contact"],
+        "cases": [row for row in rows if row["record"] == "case"],
+        "shortfalls": [vars(item) for item in short],
+    }
+
+
+def _registration(row: RegistrationRow) -> dict[str, Any]:
+    return {
+        "kind": row.kind,
+        "record": row.record,
+        "submitter": row.submitter,
+        "unit": row.unit,
+        "district": row.district,
+        "level": row.level,
+        "row": row.row,
+        "title": row.title,
+        "values": dict(row.values),
+        "registered_at": row.registered_at.isoformat(),
+        "message": row.message_pk,
     }
