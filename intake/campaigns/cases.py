@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from intake.campaigns.campaign import Campaign
 from intake.campaigns.classify import FileClaim
-from intake.campaigns.naming import fold, title_key
+from intake.campaigns.naming import fold, stem_of, title_key
 from intake.rules.base import RegisteredRow
 
 # A registered title shorter than this is too common to be found inside a longer name.
@@ -40,7 +40,7 @@ def _match(
     if kind is None or not kind.registered_in:
         return claim
     cases = [row for row in registered if row.kind == kind.registered_in and row.title]
-    title = _without_unit(claim.title, claim.school)
+    title = _without_unit(claim.title or stem_of(claim.filename), claim.school)
     best = _best(cases, (title, subject), claim.school)
     if best is None:
         # Unregistered: kept apart by its own title, under the unit or, failing that, the sender.
