@@ -209,6 +209,8 @@ def place_unit(campaign: Campaign, group: str, unit: str, district: str) -> tupl
         if named.level == "district" and looks_like_school(unit) and fold(named.name) != fold(unit):
             # "吴江区某某小学" holds the county's name but is one of its schools.
             return unit, named.name, "school"
+        if named.level == "direct":
+            return named.name, "", "direct"  # belongs to no county
         return named.name, named.district or district, named.level
     in_roster = roster.by_name(group, district) if roster and district else None
     district = in_roster.name if in_roster is not None else district
