@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 from typing import Any
 
@@ -18,7 +18,7 @@ from jinja2 import Environment
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.campaigns.campaign import MailboxRef
+from intake.campaigns.campaign import Campaign, MailboxRef
 from intake.campaigns.cases import match_cases
 from intake.campaigns.classify import classify
 from intake.clock import Clock
@@ -113,10 +113,11 @@ def _facts(
     session: Session, intake: Intake, ref: MailboxRef, raw: RawMail, mail: ParsedMail
 ) -> MessageFacts:
     registered = ledger.registered(session, ref.campaign.id)
+    campaign = _with_contact_senders(session, ref.campaign)
     claims = tuple(
         match_cases(
-            classify(mail, ref.campaign, ref.group),
-            ref.campaign,
+            classify(mail, campaign, ref.group),
+            campaign,
             registered,
             mail.subject,
             mail.sender,
@@ -127,7 +128,7 @@ def _facts(
     return MessageFacts(
         mail=mail,
         received_at=raw.received_at,
-        campaign=ref.campaign,
+        campaign=campaign,
         group=ref.group,
         claims=claims,
         own_accounts=intake.own_accounts,
@@ -135,6 +136,16 @@ def _facts(
         holdings=ledger.holdings(session, ref.campaign.id, ref.group, schools),
         registered=registered,
     )
+
+
+def _with_contact_senders(session: Session, campaign: Campaign) -> Campaign:
+    """The campaign with its roster knowing the QQ addresses of registered contacts.
+
+    Only where a roster is configured: without one, every unit is unlisted alike."""
+    senders = ledger.contact_senders(session, campaign) if campaign.roster else {}
+    if not senders:
+        return campaign
+    return replace(campaign, roster=campaign.roster.with_senders(senders))
 
 
 def _stage(facts: MessageFacts, verdict: Verdict) -> str:

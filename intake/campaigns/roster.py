@@ -41,6 +41,21 @@ class Roster:
     def __bool__(self) -> bool:
         return bool(self.schools)
 
+    def with_senders(self, extra: dict[str, RosterSchool]) -> Roster:
+        """This roster plus addresses learnt elsewhere (address -> the unit that uses it):
+        added to a listed unit, or listing the unit when the roster does not."""
+        schools = list(self.schools)
+        for address, unit in extra.items():
+            at = next((i for i, s in enumerate(schools) if fold(s.name) == fold(unit.name)), -1)
+            if at < 0:
+                schools.append(unit)
+            elif address not in schools[at].senders:
+                known = schools[at]
+                schools[at] = RosterSchool(
+                    known.name, known.group, known.senders | {address}, known.level, known.district
+                )
+        return Roster(tuple(schools))
+
     def in_group(self, group: str) -> list[RosterSchool]:
         return [school for school in self.schools if school.group in (group, "")]
 

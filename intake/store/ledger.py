@@ -13,6 +13,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from intake.campaigns.campaign import Campaign
+from intake.campaigns.roster import RosterSchool
 from intake.domain import RawMail
 from intake.rules.base import Finding, HeldFile, RegisteredRow
 from intake.rules.registration import NewRow
@@ -112,6 +114,33 @@ def registered(session: Session, campaign: str) -> tuple[RegisteredRow, ...]:
         RegisteredRow(r.kind, r.submitter, r.unit, r.district, r.level, r.row, r.title)
         for r in rows
     )
+
+
+def contact_senders(session: Session, campaign: Campaign) -> dict[str, RosterSchool]:
+    """The QQ addresses of registered contacts (Annex 1's QQ号), each with the contact's unit:
+    mail from a county's registered contact is known to be the county's."""
+    columns = {
+        key: [column.name for column in kind.columns if column.format == "qq"]
+        for key, kind in campaign.kinds.items()
+        if kind.records == "contact"
+    }
+    if not any(columns.values()):
+        return {}
+    rows = session.scalars(
+        select(RegistrationRow).where(
+            RegistrationRow.campaign == campaign.id,
+            RegistrationRow.kind.in_(list(columns)),
+            RegistrationRow.current.is_(True),
+        )
+    )
+    senders = {}
+    for row in rows:
+        for column in columns[row.kind]:
+            number = "".join(ch for ch in str(row.values.get(column, "")) if ch.isdigit())
+            if number:
+                unit = RosterSchool(row.unit, "", frozenset(), row.level, row.district)
+                senders[f"{number}@qq.com"] = unit
+    return senders
 
 
 def register_rows(
