@@ -2075,8 +2075,10 @@ signatories. Every document here meets the format rules; the samples test intake
 
 def write_outputs(samples: list[Sample]) -> None:
     inbox = HERE / "inbox"
-    if inbox.exists():
-        shutil.rmtree(inbox)
+    # Only this campaign's groups: other campaigns' samples share inbox/.
+    for group in BOX_OF_GROUP:
+        if (inbox / group).exists():
+            shutil.rmtree(inbox / group)
     for s in samples:
         path = inbox / s.file
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -1026,21 +1026,18 @@ def build_city() -> list[Sample]:
         13,
         "final-shizhong-outlook-team-table",
         raw,
-        decision="rejected",
-        reasons=["late"],
+        decision="accepted",
+        reasons=[],
         school="苏州市第十中学",
-        kind="contacts",
-        stage="contacts",
+        kind="final",
+        stage="final",
         received=r,
         client="Outlook 2016",
         attachment=fn,
         tests="A directly-run school's finished case that opens with the 工作组成员 table of the "
-        "application form (姓名, 单位, 职务, 承担任务分工). It should be accepted as the final of "
-        "序号 1 of 08; intake reads the table's header (3 of Annex 1's 5 columns) as an Annex 1 "
-        "and refuses it as late for stage contacts.",
-        issue="Known intake issue: a case document holding a 工作组成员 table is taken for Annex 1 "
-        "(contacts) and rejected as late for the contacts stage; it should be accepted as kind "
-        "final, matched to 苏州市第十中学's registered case 基于监测结果的初中数学分层作业设计.",
+        "application form (姓名, 单位, 职务, 承担任务分工): three of Annex 1's columns, but a Word "
+        "document is a registration table only with all its required columns, so it is the "
+        "final of 序号 1 of 08.",
     )
 
     # 14 final that matches no registered case -----------------------------------------------------

@@ -198,3 +198,36 @@ def test_a_shared_title_without_a_unit_to_decide_matches_nothing(suzhou: Campaig
         classify(parsed, suzhou, "city"), suzhou, CASES, "参评", "wj@county.example"
     )
     assert (claim.matched, claim.school) == ("作业设计优化", "吴江区松陵中学")
+
+
+def _docx_with_table(rows: list[list[str]]) -> bytes:
+    import io
+
+    from docx import Document
+
+    document = Document()
+    document.add_paragraph("基于监测结果的初中数学分层作业设计")
+    table = document.add_table(rows=len(rows), cols=len(rows[0]))
+    for cells, row in zip(table.rows, rows, strict=True):
+        for cell, text in zip(cells.cells, row, strict=True):
+            cell.text = text
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_case_that_opens_with_its_team_table_is_not_taken_for_annex1(suzhou: Campaign):
+    team = _docx_with_table(
+        [["姓名", "单位", "职务", "承担任务分工"], ["刘建国", "苏州中学", "教师", "统稿"]]
+    )
+    [claim] = classify(_mail({"苏州中学数学分层作业设计.docx": team}), suzhou, "city")
+    assert (claim.kind, claim.sheet) == ("final", None)
+    # Named as Annex 1, the same document is the table, and its missing columns are named.
+    [claim] = classify(_mail({"联络人信息上报表.docx": team}), suzhou, "city")
+    assert claim.kind == "contacts" and claim.sheet.missing_columns == ("手机号码",)
+
+
+def test_a_table_named_by_the_subject_but_unreadable_is_refused_with_the_reason(suzhou: Campaign):
+    parsed = _mail({"附件1.doc": b"\xd0\xcf\x11\xe0 not really"}, subject="吴江区联络人信息")
+    verdict = _judge(suzhou, parsed, datetime(2022, 2, 10, tzinfo=CST))
+    assert verdict.decision is Decision.REJECTED and verdict.reasons == ["unreadable_table"]

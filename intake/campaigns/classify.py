@@ -80,7 +80,7 @@ def classify(mail: ParsedMail, campaign: Campaign, group: str) -> list[FileClaim
             continue
         # The subject speaks for a file only when the message carries one document.
         alone = len(documents) == 1
-        claim = _from_table(position, attachment, campaign)
+        claim = _from_table(position, attachment, campaign, mail.subject if alone else "")
         if claim is None and patterns:
             claim = _claim(
                 position, attachment.filename, subject_match if alone else None, patterns
@@ -104,47 +104,71 @@ def _role(attachment: Attachment, campaign: Campaign) -> Role:
     return Role.OTHER
 
 
-def _from_table(position: int, attachment: Attachment, campaign: Campaign) -> FileClaim | None:
+def _from_table(
+    position: int, attachment: Attachment, campaign: Campaign, subject: str
+) -> FileClaim | None:
     """A file whose table has the header row of one of the campaign's table kinds.
 
-    Annex 1 and Annex 3 share columns (单位, 职务, 联系电话), so every table kind is tried and
-    the one whose required columns are best present wins."""
-    found: list[tuple[float, int, str, Sheet]] = []
+    Annex 1 and Annex 3 share columns (单位, 职务, 联系电话), and a finished case may open with
+    a table of its team (姓名, 单位, 职务), so every table kind is tried; a Word document counts
+    only when it has all the required columns or its name (or the subject, passed only when
+    the message carries one document) says which table it is."""
+    spreadsheet = split_ending(attachment.filename)[1] in TABLE_ENDINGS
+    found: list[tuple[float, bool, int, str, Sheet]] = []
     for order, (key, kind) in enumerate(campaign.kinds.items()):
         if not kind.columns:
             continue
+        named = any(
+            keyword_position(text, kind.keywords) >= 0
+            for text in (attachment.filename, subject)
+            if text
+        )
         try:
             sheet = read_sheet(attachment.filename, attachment.payload, column_specs(kind))
         except TableError as error:
-            if keyword_position(attachment.filename, kind.keywords) < 0:
-                continue
-            return FileClaim(
-                position,
-                attachment.filename,
-                Role.DOCUMENT,
-                key,
-                slot="1",
-                kind_source=Source.FILE,
-                table_error=str(error),
-            )
-        if sheet is not None:
-            found.append((_fit(kind, sheet), -order, key, sheet))
+            if named:
+                return _table_claim(position, attachment.filename, key, table_error=str(error))
+            continue
+        if sheet is None and named:
+            sheet = Sheet((), (), _required(kind), "")  # named as the table, but no header
+        if sheet is None:
+            continue
+        fit = _fit(kind, sheet)
+        if fit < 1 and not (named or spreadsheet):
+            continue
+        found.append((fit, named, -order, key, sheet))
     if not found:
         return None
-    _, _, key, sheet = max(found, key=lambda item: item[:2])
-    school = _unit_in_table(sheet, campaign.kinds[key])
+    _, _, _, key, sheet = max(found, key=lambda item: item[:3])
+    return _table_claim(position, attachment.filename, key, sheet, campaign.kinds[key])
+
+
+def _table_claim(
+    position: int,
+    filename: str,
+    key: str,
+    sheet: Sheet | None = None,
+    kind: KindSettings | None = None,
+    table_error: str = "",
+) -> FileClaim:
+    school = _unit_in_table(sheet, kind) if sheet is not None and kind is not None else ""
     return FileClaim(
         position,
-        attachment.filename,
+        filename,
         Role.DOCUMENT,
         key,
         school,
         "1",
         Source.FILE,
         Source.TABLE if school else Source.NONE,
-        other_schools=(stem_of(attachment.filename),),
+        other_schools=(stem_of(filename),),
         sheet=sheet,
+        table_error=table_error,
     )
+
+
+def _required(kind: KindSettings) -> tuple[str, ...]:
+    return tuple(column.name for column in kind.columns if column.required)
 
 
 def _fit(kind: KindSettings, sheet: Sheet) -> float:
@@ -170,6 +194,8 @@ def _by_keywords(
     """Kinds known by keywords, tried in the order the configuration lists them."""
     for source, text in ((Source.FILE, filename), (Source.SUBJECT, subject if alone else "")):
         for key, kind in campaign.kinds.items():
+            if kind.columns:
+                continue  # table kinds were tried with the file's content and names
             if kind.keywords and text and keyword_position(text, kind.keywords) >= 0:
                 return _keyword_claim(position, filename, subject, key, source)
     fallback = next((key for key, kind in campaign.kinds.items() if kind.fallback), "")
