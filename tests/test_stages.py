@@ -231,3 +231,90 @@ def test_a_table_named_by_the_subject_but_unreadable_is_refused_with_the_reason(
     parsed = _mail({"附件1.doc": b"\xd0\xcf\x11\xe0 not really"}, subject="吴江区联络人信息")
     verdict = _judge(suzhou, parsed, datetime(2022, 2, 10, tzinfo=CST))
     assert verdict.decision is Decision.REJECTED and verdict.reasons == ["unreadable_table"]
+
+
+def test_a_school_sending_its_own_table_is_its_sender_not_its_county(suzhou: Campaign, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        ROSTER + "吴江区思贤小学,,school,吴江区,sx@school.example\n", encoding="utf-8"
+    )
+    campaign = Campaign(suzhou.id, suzhou.settings, load_roster(roster))
+    table = _csv(
+        [
+            ANNEX3,
+            [
+                "1",
+                "科学探究",
+                "吴江区",
+                "吴江区思贤小学",
+                "孙伟",
+                "",
+                "科学",
+                "小学",
+                "13912345678",
+            ],
+        ]
+    )
+    [claim] = classify(_mail({"汇总表.csv": table}, sender="sx@school.example"), campaign, "city")
+    assert claim.school == "吴江区思贤小学"  # its rows replace only its own
+    [claim] = classify(_mail({"汇总表.csv": table}, sender="wj@county.example"), campaign, "city")
+    assert claim.school == "吴江区"
+
+
+def test_an_annex3_with_a_retitled_column_is_still_annex3(suzhou: Campaign):
+    header = [name if name != "负责人" else "姓名" for name in ANNEX3]
+    table = _csv(
+        [
+            header,
+            ["1", "区域推进", "吴江区", "吴江区教育局", "沈明", "", "管理", "初中", "13912345678"],
+        ]
+    )
+    [claim] = classify(_mail({"表.csv": table}), suzhou, "city")
+    assert (claim.kind, claim.sheet.missing_columns) == ("topics", ("负责人",))
+
+
+def test_an_unlisted_school_of_a_county_is_not_the_county(suzhou: Campaign):
+    assert place_unit(suzhou, "city", "吴江区松陵一中", "吴江区") == (
+        "吴江区松陵一中",
+        "吴江区",
+        "school",
+    )
+    assert place_unit(suzhou, "city", "吴江区教师发展中心", "吴江区") == (
+        "吴江区",
+        "吴江区",
+        "district",
+    )
+
+
+def test_the_subject_speaks_only_for_a_message_with_one_document(suzhou: Campaign):
+    files = {"阅读素养提升.docx": b"x", "数学课堂改进.docx": b"x"}
+    claims = match_cases(
+        classify(_mail(files, sender="x@y.z"), suzhou, "city"),
+        suzhou,
+        CASES,
+        "基于监测数据的数学课堂改进等",
+        "x@y.z",
+    )
+    assert [c.matched for c in claims] == ["", ""]
+    [claim] = match_cases(
+        classify(_mail({"定稿.docx": b"x"}, sender="x@y.z"), suzhou, "city"),
+        suzhou,
+        CASES,
+        "基于监测数据的数学课堂改进",
+        "x@y.z",
+    )
+    assert claim.matched == "基于监测数据的“数学”课堂改进"
+
+
+def test_a_listed_school_is_never_matched_to_another_schools_case(suzhou: Campaign, tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        ROSTER + "吴中区木渎中学,,school,吴中区,md@school.example\n", encoding="utf-8"
+    )
+    campaign = Campaign(suzhou.id, suzhou.settings, load_roster(roster))
+    only_songling = tuple(c for c in CASES if c.unit != "吴中区木渎中学")
+    parsed = _mail({"作业设计优化.docx": b"x"}, sender="md@school.example")
+    [claim] = match_cases(
+        classify(parsed, campaign, "city"), campaign, only_songling, "参评", "md@school.example"
+    )
+    assert (claim.matched, claim.school) == ("", "吴中区木渎中学")

@@ -26,6 +26,11 @@ def match_cases(
     subject: str,
     sender: str,
 ) -> list[FileClaim]:
+    """Each claim of a kind matched to registered cases, with its case (or its own title).
+
+    The subject is tried only for a message with one document: it speaks for that one."""
+    documents = [claim for claim in claims if claim.role == "document"]
+    subject = subject if len(documents) == 1 else ""
     return [_match(claim, campaign, registered, subject, sender) for claim in claims]
 
 
@@ -39,9 +44,13 @@ def _match(
     kind = campaign.kinds.get(claim.kind)
     if kind is None or not kind.registered_in:
         return claim
-    cases = [row for row in registered if row.kind == kind.registered_in and row.title]
+    cases = [
+        row
+        for row in registered
+        if row.kind == kind.registered_in and row.title and _may_be_theirs(claim, row)
+    ]
     title = _without_unit(claim.title or stem_of(claim.filename), claim.school)
-    best = _best(cases, (title, subject), claim.school)
+    best = _best(cases, title, claim.school) or _best(cases, subject, claim.school)
     if best is None:
         # Unregistered: kept apart by its own title, under the unit or, failing that, the sender.
         return replace(claim, school=claim.school or sender, title=title, slot=_slot(title))
@@ -67,10 +76,17 @@ def _without_unit(title: str, unit: str) -> str:
     return folded.strip(" -_—·.,，、:：;；()（）【】")
 
 
-def _best(cases: list[RegisteredRow], names: tuple[str, ...], unit: str) -> RegisteredRow | None:
+def _may_be_theirs(claim: FileClaim, case: RegisteredRow) -> bool:
+    """A unit the roster knows may only send its own cases, or, for a county, its schools'."""
+    if not (claim.school_in_roster and claim.school):
+        return True
+    return claim.school in (case.unit, case.district)
+
+
+def _best(cases: list[RegisteredRow], name: str, unit: str) -> RegisteredRow | None:
     scored = []
     for case in cases:
-        score = max(_score(title_key(case.title), title_key(name)) for name in names)
+        score = _score(title_key(case.title), title_key(name))
         if score:
             agrees = bool(unit) and unit in (case.unit, case.district)
             scored.append((agrees, score, case))

@@ -114,7 +114,7 @@ def _from_table(
     only when it has all the required columns or its name (or the subject, passed only when
     the message carries one document) says which table it is."""
     spreadsheet = split_ending(attachment.filename)[1] in TABLE_ENDINGS
-    found: list[tuple[float, bool, int, str, Sheet]] = []
+    found: list[tuple[int, bool, int, str, Sheet]] = []
     for order, (key, kind) in enumerate(campaign.kinds.items()):
         if not kind.columns:
             continue
@@ -127,25 +127,27 @@ def _from_table(
             sheet = read_sheet(attachment.filename, attachment.payload, column_specs(kind))
         except TableError as error:
             if named:
-                return _table_claim(position, attachment.filename, key, table_error=str(error))
+                return _table_claim(
+                    position, attachment.filename, subject, key, table_error=str(error)
+                )
             continue
         if sheet is None and named:
             sheet = Sheet((), (), _required(kind), "")  # named as the table, but no header
         if sheet is None:
             continue
-        fit = _fit(kind, sheet)
-        if fit < 1 and not (named or spreadsheet):
+        if sheet.missing_columns and not (named or spreadsheet):
             continue
-        found.append((fit, named, -order, key, sheet))
+        found.append((_matched(kind, sheet), named, -order, key, sheet))
     if not found:
         return None
     _, _, _, key, sheet = max(found, key=lambda item: item[:3])
-    return _table_claim(position, attachment.filename, key, sheet, campaign.kinds[key])
+    return _table_claim(position, attachment.filename, subject, key, sheet, campaign.kinds[key])
 
 
 def _table_claim(
     position: int,
     filename: str,
+    subject: str,
     key: str,
     sheet: Sheet | None = None,
     kind: KindSettings | None = None,
@@ -161,7 +163,7 @@ def _table_claim(
         "1",
         Source.FILE,
         Source.TABLE if school else Source.NONE,
-        other_schools=(stem_of(filename),),
+        other_schools=tuple(name for name in (stem_of(filename), fold(subject)) if name),
         sheet=sheet,
         table_error=table_error,
     )
@@ -171,21 +173,28 @@ def _required(kind: KindSettings) -> tuple[str, ...]:
     return tuple(column.name for column in kind.columns if column.required)
 
 
-def _fit(kind: KindSettings, sheet: Sheet) -> float:
-    """The share of the kind's required columns the table has."""
-    required = sum(1 for column in kind.columns if column.required) or 1
-    return 1 - len(sheet.missing_columns) / required
+def _matched(kind: KindSettings, sheet: Sheet) -> int:
+    """How many of the kind's required columns the table has: the table with more of a
+    kind's columns is that kind, even when another kind's fewer columns are all there."""
+    return len(_required(kind)) - len(sheet.missing_columns)
 
 
 def _unit_in_table(sheet: Sheet, kind: KindSettings) -> str:
-    """The unit most rows name: the county (区域) of a summary table, else the 单位."""
-    for role in ("district", "unit"):
-        column = role_column(kind, role)
-        values = [r.values.get(column, "") for r in sheet.records] if column else []
-        counted = Counter(value for value in values if value)
-        if counted:
-            return counted.most_common(1)[0][0]
+    """Who the table speaks for: the one school all its rows name (a directly-run school's
+    own table), else the county (区域) most rows name, else the most named 单位."""
+    units = _column_values(sheet, kind, "unit")
+    if len(set(units)) == 1 and looks_like_school(units[0]):
+        return units[0]
+    for values in (_column_values(sheet, kind, "district"), units):
+        if values:
+            return Counter(values).most_common(1)[0][0]
     return ""
+
+
+def _column_values(sheet: Sheet, kind: KindSettings, role: str) -> list[str]:
+    column = role_column(kind, role)
+    values = [record.values.get(column, "") for record in sheet.records] if column else []
+    return [value for value in values if value]
 
 
 def _by_keywords(
@@ -199,7 +208,8 @@ def _by_keywords(
             if kind.keywords and text and keyword_position(text, kind.keywords) >= 0:
                 return _keyword_claim(position, filename, subject, key, source)
     fallback = next((key for key, kind in campaign.kinds.items() if kind.fallback), "")
-    if fallback:
+    # A spreadsheet that is none of the campaign's tables is no finished document either.
+    if fallback and split_ending(filename)[1] not in TABLE_ENDINGS:
         return _keyword_claim(position, filename, subject, fallback, Source.FILE)
     return FileClaim(position, filename, Role.DOCUMENT)
 
@@ -261,6 +271,8 @@ def _resolve_school(
     roster = campaign.roster
     if claim.role is not Role.DOCUMENT or not claim.kind or not roster:
         return claim
+    if claim.sheet is not None or claim.table_error:
+        return _resolve_submitter(claim, mail, campaign, group)
     for written, source in (
         (claim.school, claim.school_source),
         *((other, Source.SUBJECT) for other in claim.other_schools),
@@ -270,11 +282,30 @@ def _resolve_school(
             source = Source.FILE if written == stem_of(claim.filename) else source
             return replace(claim, school=named.name, school_source=source, school_in_roster=True)
     by_sender = roster.by_sender(group, mail.sender)
-    # A unit read from a table's column but unknown to the roster is a weaker sign than the
-    # address of a known sender.
-    unsure = not claim.school or claim.school_source is Source.TABLE
-    if by_sender is not None and unsure:
+    if by_sender is not None and not claim.school:
         return replace(
             claim, school=by_sender.name, school_source=Source.ROSTER, school_in_roster=True
         )
+    return claim
+
+
+def _resolve_submitter(
+    claim: FileClaim, mail: ParsedMail, campaign: Campaign, group: str
+) -> FileClaim:
+    """Who sent a table: its sender's unit, else a unit its name or the subject gives, else
+    the unit the table's rows name. A table replaces its sender's earlier rows, so a school
+    sending its own table must not be taken for its county."""
+    roster = campaign.roster
+    by_sender = roster.by_sender(group, mail.sender)
+    if by_sender is not None:
+        return replace(
+            claim, school=by_sender.name, school_source=Source.ROSTER, school_in_roster=True
+        )
+    for written, source in (
+        *((other, Source.FILE) for other in claim.other_schools),
+        (claim.school, claim.school_source),
+    ):
+        named = roster.by_name(group, written)
+        if named is not None:
+            return replace(claim, school=named.name, school_source=source, school_in_roster=True)
     return claim

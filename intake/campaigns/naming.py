@@ -15,7 +15,7 @@ from dataclasses import dataclass
 DOCUMENT_ENDINGS = (".docx", ".doc", ".wps", ".pdf", ".zip", ".rar", ".7z")
 # Registration tables a county fills in and mails back; documents only in campaigns that
 # ask for a table.
-TABLE_ENDINGS = (".xlsx", ".xls", ".csv", ".et")
+TABLE_ENDINGS = (".xlsx", ".xlsm", ".xls", ".csv", ".et")
 # Pictures, video and sound back a report ("精选图片，若有必要可附交视频").
 SUPPORTING_ENDINGS = (
     ".jpg",
@@ -51,7 +51,14 @@ _NOISE = re.compile(
 )
 # Where a school's name usually ends; used to cut off extra words such as
 # "双流区实验小学解读和改进活动报告" → "双流区实验小学" when no roster says better.
-_SCHOOL_END = re.compile(r".*(?:学校|小学|中学|初中部|初中|学部|分校|校区|附小|附中|实验校)")
+_SCHOOL_END = re.compile(
+    r".*(?:学校|小学|中学|初中部|初中|学部|分校|校区|附小|附中|实验校|[一二三四五六七八九十]中|幼儿园)"
+)
+# Education offices: a row naming one is the county's own (区域层面) entry, not a school's.
+_OFFICE = re.compile(
+    r"教育局|教体局|教育体育|教体文旅委|文旅委|委员会|教研室|教研院|教科院|教科所|教研所|教育科学研究"
+    r"|教师发展中心|教育发展中心|教育质量监测|教育中心|社会事业局|管委会|人民政府"
+)
 
 
 @dataclass(frozen=True)
@@ -166,6 +173,11 @@ def keyword_position(text: str, keywords: tuple[str, ...]) -> int:
     places = [folded.find(fold(word)) for word in keywords if word]
     found = [place for place in places if place >= 0]
     return min(found) if found else -1
+
+
+def looks_like_office(name: str) -> bool:
+    """True for "吴江区教育局" or "吴中区教师发展中心"."""
+    return _OFFICE.search(fold(name)) is not None
 
 
 def looks_like_school(name: str) -> bool:

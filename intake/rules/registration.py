@@ -17,7 +17,7 @@ from typing import Any
 from intake.campaigns.campaign import Campaign
 from intake.campaigns.classify import FileClaim
 from intake.campaigns.columns import role_column
-from intake.campaigns.naming import fold, looks_like_school
+from intake.campaigns.naming import fold, looks_like_office
 from intake.config import KindSettings, LimitSettings
 from intake.domain import Severity
 from intake.rules.base import Finding, MessageFacts, RegisteredRow
@@ -202,21 +202,24 @@ def _record(kind: KindSettings) -> str:
 
 
 def place_unit(campaign: Campaign, group: str, unit: str, district: str) -> tuple[str, str, str]:
-    """(unit, district, level) of a unit as a table names it, by the roster where it can."""
+    """(unit, district, level) of a unit as a table names it, by the roster where it can.
+
+    Only the county itself or one of its education offices is county-level (区域层面); any
+    other unit is a school, so an unlisted school cannot pass for its county."""
     roster = campaign.roster
     named = roster.by_name(group, unit) if roster else None
     if named is not None:
-        if named.level == "district" and looks_like_school(unit) and fold(named.name) != fold(unit):
-            # "吴江区某某小学" holds the county's name but is one of its schools.
-            return unit, named.name, "school"
         if named.level == "direct":
             return named.name, "", "direct"  # belongs to no county
-        return named.name, named.district or district, named.level
+        if named.level != "district" or fold(named.name) == fold(unit) or looks_like_office(unit):
+            return named.name, named.district or district, named.level
+        return unit, named.name, "school"  # "吴江区松陵一中": a school of that county
     in_roster = roster.by_name(group, district) if roster and district else None
     district = in_roster.name if in_roster is not None else district
     if any(word in fold(district) for word in _DIRECT_WORDS):
         return unit, "", "direct"
-    return unit, district, "school" if looks_like_school(unit) else "district"
+    own = looks_like_office(unit) or (bool(district) and fold(unit) == fold(district))
+    return unit, district, "district" if own else "school"
 
 
 def _counts(limit: LimitSettings, row: NewRow | RegisteredRow) -> bool:
