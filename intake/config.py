@@ -162,6 +162,13 @@ class KindSettings(_Settings):
             raise ValueError("give name_pattern, keywords, columns or fallback = true")
         if self.columns and not self.records:
             raise ValueError('a table kind needs records = "contact" or "case"')
+        if self.columns and self.fallback:
+            raise ValueError("a table kind cannot also be the fallback for other documents")
+        roles = [column.role for column in self.columns if column.role]
+        if len(roles) != len(set(roles)):
+            raise ValueError("two columns have the same role")
+        if self.records == "case" and "title" not in roles:
+            raise ValueError('a table of cases needs a column with role = "title"')
         return self
 
 
@@ -186,6 +193,14 @@ class LimitSettings(_Settings):
     max: int = Field(default=0, ge=0)
     # Fewer than `min` is not refused but shown to organizers until fixed; 0 = no minimum.
     min: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> LimitSettings:
+        if not (self.max or self.min):
+            raise ValueError("give max, min or both")
+        if self.max and self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
 
 
 class CampaignSettings(_Settings):
@@ -221,20 +236,45 @@ class CampaignSettings(_Settings):
 
     @model_validator(mode="after")
     def _stages_and_kinds_agree(self) -> CampaignSettings:
-        if (self.deadline is None) == (not self.stages):
+        if self.deadline is None and not self.stages:
+            raise ValueError("give the deadline, or a [stages] table with one per stage")
+        if self.deadline is not None and self.stages:
             raise ValueError("give either deadline (one stage) or a [stages] table, not both")
+        deadlines = [stage.deadline for stage in self.stages.values()]
+        if deadlines != sorted(deadlines):
+            raise ValueError("list the stages in the order of their deadlines")
         stage_keys = set(self.stages) or {ONLY_STAGE}
         for key, kind in self.kinds.items():
             if kind.stage and kind.stage not in stage_keys:
                 raise ValueError(f"kinds.{key}.stage: no stage {kind.stage!r}")
             if not kind.stage and len(stage_keys) > 1:
                 raise ValueError(f"kinds.{key}.stage: say which stage this kind belongs to")
-            if kind.registered_in and kind.registered_in not in self.kinds:
-                raise ValueError(f"kinds.{key}.registered_in: no kind {kind.registered_in!r}")
+            _check_registered_in(self.kinds, key, kind)
+        if sum(1 for kind in self.kinds.values() if kind.fallback) > 1:
+            raise ValueError("only one kind may have fallback = true")
         for limit in self.limits:
-            if limit.kind not in self.kinds:
-                raise ValueError(f"limits: no kind {limit.kind!r}")
+            _check_limit(self.kinds, limit)
         return self
+
+
+def _check_registered_in(kinds: dict[str, KindSettings], key: str, kind: KindSettings) -> None:
+    target = kinds.get(kind.registered_in) if kind.registered_in else None
+    if kind.registered_in and (target is None or target.records != "case" or target is kind):
+        raise ValueError(
+            f"kinds.{key}.registered_in: {kind.registered_in!r} is not a table of cases"
+        )
+
+
+def _check_limit(kinds: dict[str, KindSettings], limit: LimitSettings) -> None:
+    """Limits count registered rows, so they need a table kind with the columns they use."""
+    kind = kinds.get(limit.kind)
+    if kind is None or not kind.columns:
+        raise ValueError(f"limits: {limit.kind!r} is not a registration table (kinds with columns)")
+    roles = {column.role for column in kind.columns}
+    if limit.per == "district" and "district" not in roles:
+        raise ValueError(
+            f'limits: per = "district" needs a column with role = "district" in {limit.kind!r}'
+        )
 
 
 class Settings(_Settings):

@@ -90,3 +90,50 @@ def test_a_missing_authorization_code_says_which_variable(monkeypatch):
 def test_deadline_is_the_end_of_the_day_in_the_campaign_zone():
     campaign: Campaign = load_campaigns(load_config(EXAMPLE))[0]
     assert campaign.stages()[0].closes_at().isoformat() == "2021-05-22T00:00:00+08:00"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "complaint"),
+    [
+        (
+            "deadline = 2022-02-21\ngrace_minutes = 0\n\n# Stage 2",
+            "deadline = 2022-12-31\ngrace_minutes = 0\n\n# Stage 2",
+            "order of their deadlines",
+        ),
+        ('registered_in = "topics"', 'registered_in = "contacts"', "not a table of cases"),
+        (
+            'kind = "topics"\nper = "district"\nlevel = "school"',
+            'kind = "final"\nper = "district"\nlevel = "school"',
+            "not a registration table",
+        ),
+        ("max = 3\nmin = 1", "max = 3\nmin = 4", "min 4 is above max 3"),
+        (
+            'label = "参评案例"\nstage = "final"',
+            'label = "参评案例"\nstage = "judging"',
+            "no stage 'judging'",
+        ),
+        (
+            'name = "案例标题"\naliases = ["案例名称", "标题"]\nrequired = true\nrole = "title"',
+            'name = "案例标题"\naliases = ["案例名称", "标题"]\nrequired = true',
+            'role = "title"',
+        ),
+        ('label = "报告"', 'label = "报告"\nfallback = true', None),  # one fallback: fine
+    ],
+)
+def test_a_campaign_that_cannot_work_is_refused_at_start(tmp_path, old, new, complaint):
+    path, _ = _broken(tmp_path, old, new)
+    if complaint is None:
+        load_config(path)
+        return
+    with pytest.raises(ConfigError, match=complaint.replace("(", r"\(")):
+        load_config(path)
+
+
+def test_two_fallback_kinds_are_refused(tmp_path):
+    path, _ = _broken(tmp_path, 'label = "改进案例"', 'label = "改进案例"\nfallback = true')
+    text = path.read_text(encoding="utf-8").replace(
+        'label = "报告"', 'label = "报告"\nfallback = true', 1
+    )
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="only one kind may have fallback"):
+        load_config(path)

@@ -223,7 +223,9 @@ def place_unit(campaign: Campaign, group: str, unit: str, district: str) -> tupl
 
 
 def _counts(limit: LimitSettings, row: NewRow | RegisteredRow) -> bool:
-    return not limit.level or row.level == limit.level
+    """Whether a limit counts this row: of its level, and with a county (or unit) to count
+    it for; a row naming none is not anyone's."""
+    return (not limit.level or row.level == limit.level) and bool(_holder(limit, row))
 
 
 def _holder(limit: LimitSettings, row: NewRow | RegisteredRow) -> str:
