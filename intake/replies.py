@@ -50,6 +50,7 @@ def answer_address(mail: ParsedMail) -> str:
 
 
 LEVEL_LABELS = {"school": "学校层面", "district": "区域层面", "direct": "直属学校"}
+RECORD_LABELS = {"case": "案例", "contact": "联络人"}
 
 
 def templates(folder: str = "") -> Environment:
@@ -57,6 +58,7 @@ def templates(folder: str = "") -> Environment:
     env = Environment(loader=loader, undefined=StrictUndefined, keep_trailing_newline=True)
     env.filters["cn_date"] = lambda text: chinese_date(date.fromisoformat(str(text)[:10]))
     env.filters["level_label"] = lambda level: LEVEL_LABELS.get(str(level), "")
+    env.filters["record_label"] = lambda record: RECORD_LABELS.get(str(record), "条目")
     return env
 
 
@@ -147,7 +149,8 @@ def _context(
         "organizer": campaign.settings.organizer,
         "group_label": group.label,
         "contact": group.contact,
-        "school": school,
+        # An unregistered case may be filed under the sender's address: greet a person then.
+        "school": school if "@" not in school else "",
         "receipt": receipt,
         "received_text": _when(campaign, received_at),
         "stage_label": stage.label,
@@ -157,8 +160,19 @@ def _context(
         "warnings": [f for f in findings if f["severity"] == Severity.WARN],
         "registered": [f for f in findings if f["code"] == "registered_rows"],
         "late": any(f.code == "late" for f in verdict.findings),
+        "resend_note": _resend_note(campaign, verdict),
         "naming_rule": naming_rule(_kinds_of(campaign, stage), school),
     }
+
+
+def _resend_note(campaign: Campaign, verdict: Verdict) -> str:
+    """What sending again before the deadline does, for the kinds this message placed."""
+    kinds = [campaign.kinds[p.kind] for p in verdict.placements]
+    if any(kind.columns for kind in kinds):
+        return "截止前重新发送整张表，将替换此前登记的全部内容。"
+    if any(kind.registered_in for kind in kinds):
+        return "截止前再次发送同一案例（文件名含相同的案例标题），将作为新版本替换旧版本。"
+    return "截止前再次发送同名文件将作为新版本替换旧版本。"
 
 
 def _kinds_of(campaign: Campaign, stage: Stage) -> dict[str, KindSettings]:

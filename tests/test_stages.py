@@ -318,3 +318,29 @@ def test_a_listed_school_is_never_matched_to_another_schools_case(suzhou: Campai
         classify(parsed, campaign, "city"), campaign, only_songling, "参评", "md@school.example"
     )
     assert (claim.matched, claim.school) == ("", "吴中区木渎中学")
+
+
+def test_late_files_of_two_stages_are_each_named_with_their_stage(suzhou: Campaign):
+    annex1 = _csv(
+        [
+            ["单位", "姓名", "职务", "手机号码", "QQ号"],
+            ["吴江区教育局", "沈明", "科长", "13900001111", "12345678"],
+        ]
+    )
+    annex3 = _csv(
+        [
+            ANNEX3,
+            ["1", "区域推进", "吴江区", "吴江区教育局", "沈明", "", "管理", "初中", "13912345678"],
+        ]
+    )
+    verdict = _judge(
+        suzhou, _mail({"表1.csv": annex1, "表2.csv": annex3}), datetime(2022, 2, 25, tzinfo=CST)
+    )
+    assert verdict.decision is Decision.REJECTED
+    late = [(f.position, f.params["stage_label"]) for f in verdict.findings if f.code == "late"]
+    assert late == [(0, "联络人信息报送"), (1, "选题申报")]
+
+
+def test_a_mailed_application_form_is_not_a_finished_case(suzhou: Campaign):
+    [claim] = classify(_mail({"吴江区实验小学优秀案例申报表.docx": b"x"}), suzhou, "city")
+    assert (claim.kind, claim.school) == ("application", "吴江区实验小学")

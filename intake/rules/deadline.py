@@ -1,8 +1,8 @@
 """Deadlines, one per stage, judged on the server's receive time in the campaign's time zone.
 
 A file is late when the stage its kind belongs to has closed. When every document of a
-message is late (or it has none and every stage has closed) the whole message is refused,
-naming the stage and its deadline; otherwise only the late files are.
+message is late for one stage (or it has none and every stage has closed) the whole message
+is refused, naming the stage and its deadline; otherwise each late file is, with its stage.
 """
 
 from __future__ import annotations
@@ -27,8 +27,10 @@ class Deadline:
             for claim in claimed
             if not (stage := facts.campaign.stage_of(claim.kind)).is_open(facts.received_at)
         ]
-        if len(late) == len(claimed):
+        if len(late) == len(claimed) and len({stage.key for _, stage in late}) == 1:
             return [self._late(facts, late[0][1])]
+        # Some files on time, or late files of different stages: each late file is named
+        # with its own stage.
         return [self._late(facts, stage, position) for position, stage in late]
 
     def _late(self, facts: MessageFacts, stage: Stage, position: int | None = None) -> Finding:

@@ -65,7 +65,8 @@ class Registration:
             kept, found = self._apply_limits(facts, claim, placement.school, offered)
             rows.extend(kept)
             findings.extend(found)
-            findings.append(self._summary(claim, kept))
+            if kept:
+                findings.append(self._summary(claim, kept))
         return rows, findings
 
     def _apply_limits(
@@ -115,6 +116,7 @@ class Registration:
         kept = [r for r in registered if _counts(limit, r) and _holder(limit, r) == holder]
         params: dict[str, Any] = {
             "filename": claim.filename,
+            "record": rows[0].record,
             "holder": holder,
             "per": limit.per,
             "level": limit.level,
@@ -142,6 +144,7 @@ class Registration:
                 count = _count(limit, holder, registered)
                 if count < limit.min:
                     params = {
+                        "record": _record(facts.campaign.kinds[claim.kind]),
                         "holder": holder,
                         "per": limit.per,
                         "level": limit.level,

@@ -60,11 +60,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_column("stage")
-
     with op.batch_alter_table("registrations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_registrations_message_pk"))
         batch_op.drop_index("ix_registrations_current")
-
     op.drop_table("registrations")
+    # Not a batch: copying `messages` to drop a column breaks the keys that point at it;
+    # SQLite 3.35+ and PostgreSQL drop a column in place.
+    op.drop_column("messages", "stage")
