@@ -15,6 +15,7 @@ from intake.app import App, build
 from intake.campaigns.campaign import load_campaigns
 from intake.config import Config, ConfigError, load_config
 from intake.jobs import poll_and_send, run_forever
+from intake.replies import LEVEL_LABELS, RECORD_LABELS
 from intake.store import views
 from intake.store.views import ledger_rows
 
@@ -170,8 +171,10 @@ def _print_registrations(report: dict[str, Any]) -> None:
     for case in report["cases"]:
         click.echo(f"  {case['district'] or '-':<6} {case['unit']:<12} {case['title']}")
     for short in report["shortfalls"]:
+        level = LEVEL_LABELS.get(short["level"], "")
         click.echo(
-            f"  未达下限：{short['holder']} {short['level'] or ''} {short['count']}/{short['min']}"
+            f"  未达下限：{short['holder']} {level}{RECORD_LABELS.get(short['record'], '')} "
+            f"{short['count']} 个（至少 {short['min']} 个）"
         )
 
 

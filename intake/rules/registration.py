@@ -259,6 +259,7 @@ class Shortfall:
     """A county or unit with fewer registered rows than a limit's minimum."""
 
     kind: str
+    record: str  # what is counted: "case" or "contact"
     holder: str
     per: str
     level: str
@@ -277,8 +278,9 @@ def shortfalls(campaign: Campaign, registered: Iterable[RegisteredRow]) -> list[
         for holder in _all_holders(campaign, limit, counted):
             count = _count(limit, holder, counted)
             if count < limit.min:
+                record = _record(campaign.kinds[limit.kind])
                 found.append(
-                    Shortfall(limit.kind, holder, limit.per, limit.level, limit.min, count)
+                    Shortfall(limit.kind, record, holder, limit.per, limit.level, limit.min, count)
                 )
     return found
 
