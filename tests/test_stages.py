@@ -11,7 +11,7 @@ import pytest
 from intake.campaigns.campaign import Campaign, load_campaigns
 from intake.campaigns.cases import match_cases
 from intake.campaigns.classify import classify
-from intake.campaigns.roster import load_roster
+from intake.campaigns.roster import Roster, load_roster
 from intake.config import load_config
 from intake.domain import Attachment, Decision, ParsedMail
 from intake.rules.base import MessageFacts, RegisteredRow
@@ -344,3 +344,15 @@ def test_late_files_of_two_stages_are_each_named_with_their_stage(suzhou: Campai
 def test_a_mailed_application_form_is_not_a_finished_case(suzhou: Campaign):
     [claim] = classify(_mail({"吴江区实验小学优秀案例申报表.docx": b"x"}), suzhou, "city")
     assert (claim.kind, claim.school) == ("application", "吴江区实验小学")
+
+
+def test_a_table_that_names_no_unit_is_its_senders(suzhou: Campaign):
+    plain = Campaign(suzhou.id, suzhou.settings, Roster())
+    annex1 = _csv(
+        [
+            ["单位", "姓名", "职务", "手机号码", "QQ号"],
+            ["", "沈明", "科长", "13900001111", "12345678"],
+        ]
+    )
+    [claim] = classify(_mail({"联络人.csv": annex1}, sender="a@b.example"), plain, "city")
+    assert claim.school == "a@b.example"

@@ -87,7 +87,7 @@ def classify(mail: ParsedMail, campaign: Campaign, group: str) -> list[FileClaim
             )
         if claim is None or not claim.kind:
             claim = _by_keywords(position, attachment.filename, mail.subject, alone, campaign)
-        claims.append(_resolve_school(claim, mail, campaign, group))
+        claims.append(_sender_if_unnamed(_resolve_school(claim, mail, campaign, group), mail))
     return claims
 
 
@@ -287,6 +287,14 @@ def _resolve_school(
             claim, school=by_sender.name, school_source=Source.ROSTER, school_in_roster=True
         )
     return claim
+
+
+def _sender_if_unnamed(claim: FileClaim, mail: ParsedMail) -> FileClaim:
+    """A table nobody could be named for is its sender's: a later table from the same address
+    replaces it."""
+    if claim.school or not (claim.sheet is not None or claim.table_error) or not mail.sender:
+        return claim
+    return replace(claim, school=mail.sender, school_source=Source.NONE)
 
 
 def _resolve_submitter(
