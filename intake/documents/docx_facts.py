@@ -662,20 +662,17 @@ def _roles(texts: list[str]) -> list[Role]:
     """
     roles: list[Role] = []
     stage: Role = "title"
+    authors = 0
     for position, text in enumerate(texts):
-        if position == 0:
+        if position == 0 or (stage == "title" and _SUBTITLE.match(text)):
             roles.append("title")
-            continue
-        if stage == "title" and _SUBTITLE.match(text):
-            roles.append("title")
-            continue
-        authors = roles.count("author")
-        if stage != "body" and authors < _AUTHOR_LINES_MAX and _is_author_line(text, authors):
+        elif stage != "body" and authors < _AUTHOR_LINES_MAX and _is_author_line(text, authors):
             stage = "author"
+            authors += 1
             roles.append("author")
-            continue
-        stage = "body"
-        roles.append("body")
+        else:
+            stage = "body"
+            roles.append("body")
     return roles
 
 
