@@ -34,6 +34,7 @@ MISSING_MESSAGE = (
 # Calc's CSV import options: comma (44), double quote (34), UTF-8 (76), start at line 1.
 _CSV_IMPORT = "CSV:44,34,76,1"
 _WRITER_HTML_IMPORT = "HTML (StarWriter)"
+_WRITER_FLAT_ODT_IMPORT = "OpenDocument Text Flat XML"
 _DOCX_EXPORT = "docx:MS Word 2007 XML"
 
 
@@ -82,6 +83,24 @@ def write_word_table(title: str, rows: list[list[str]], dest: Path, notes: str =
         shutil.move(converted, dest)
     tables = docx.Document(str(dest)).tables
     assert tables, f"LibreOffice wrote {dest} without a table"
+    return dest
+
+
+def write_word_document(source: str, dest: Path, fmt: Literal["html", "fodt"]) -> Path:
+    """A .docx converted by Writer from `source`, an HTML page or a flat OpenDocument text.
+
+    HTML puts what its inline styles say on the runs (`font-family`, `font-size`,
+    `font-weight`; `@page { margin: … }` sets the margins), as a page pasted into a word
+    processor does. A flat .fodt states paragraph and character styles, the default style and
+    page layouts, which Writer exports as w:pStyle/w:rStyle, w:docDefaults and w:pgMar: the way
+    to make a Word file whose formatting lives only in its styles.
+    """
+    import_filter = _WRITER_HTML_IMPORT if fmt == "html" else _WRITER_FLAT_ODT_IMPORT
+    with tempfile.TemporaryDirectory(prefix="intake-office-") as work:
+        source_path = Path(work) / f"document.{fmt}"
+        source_path.write_text(source, encoding="utf-8")
+        converted = _convert(source_path, _DOCX_EXPORT, import_filter)
+        shutil.move(converted, dest)
     return dest
 
 
