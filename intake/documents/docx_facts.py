@@ -249,7 +249,9 @@ class SectionMargins:
 class DocxFacts:
     """Everything an organizer checks by eye in a submitted .docx.
 
-    `margins` has one entry per section that states its margins, in document order.
+    Paragraphs are those of the document's body, in tables and text boxes included; headers,
+    footers, footnotes and comments are not read. `margins` has one entry per section that
+    states its margins, in document order.
     `body_chars` is Word's 字数 (see word_count) over the body paragraphs, `total_chars` over
     all paragraphs (title and author lines too). `signatories` are the people named on the
     author lines. `pictures` counts inline and floating images; `videos` counts embedded or
