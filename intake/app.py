@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from intake.campaigns.campaign import Campaign, MailboxRef, all_mailboxes, load_campaigns
 from intake.clock import Clock, SystemClock
 from intake.config import Config
+from intake.documents.convert import soffice
 from intake.flow import Intake
 from intake.mail.imap import ImapMailbox
 from intake.mail.smtp import FolderTransport, SmtpTransport, Transport
@@ -102,6 +103,7 @@ def build(config: Config, clock: Clock | None = None) -> App:
         ),
         clock=clock or SystemClock(),
         own_accounts=frozenset(ref.account for ref in refs),
+        soffice=soffice(),
     )
     return App(config, engine, intake, campaigns, refs)
 

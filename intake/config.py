@@ -172,6 +172,28 @@ class KindSettings(_Settings):
         return self
 
 
+FORMAT_CHECKS = ("font", "size", "margins", "length", "signatories")
+
+
+class FormatSettings(_Settings):
+    # The East Asian font every paragraph must use, e.g. "宋体"; empty checks no font.
+    font: str = ""
+    # Sizes in points (小二 = 18, 小四 = 12) of the title, the unit/author line and the body;
+    # 0 checks no size.
+    title_size: float = Field(default=0, ge=0)
+    author_size: float = Field(default=0, ge=0)
+    body_size: float = Field(default=0, ge=0)
+    # Page margins in cm on all four sides, and how far off still passes; 0 checks none.
+    margin_cm: float = Field(default=0, ge=0)
+    margin_tolerance_cm: float = Field(default=0.1, ge=0)
+    # Which checks refuse the file; the others only warn. Checks: font, size, margins,
+    # length (a kind's max_chars) and signatories (a kind's max_signatories).
+    reject: tuple[Literal["font", "size", "margins", "length", "signatories"], ...] = (
+        "length",
+        "signatories",
+    )
+
+
 class StageSettings(_Settings):
     # The stage's name in replies, e.g. "选题申报".
     label: str
@@ -224,6 +246,8 @@ class CampaignSettings(_Settings):
     kinds: dict[Key, KindSettings] = Field(min_length=1)
     # Counts across units and districts, e.g. at most 3 school cases per county.
     limits: tuple[LimitSettings, ...] = ()
+    # How submitted Word documents must be laid out.
+    format: FormatSettings = FormatSettings()
 
     @field_validator("timezone")
     @classmethod

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, time
 from typing import Any
 
@@ -20,9 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from intake.campaigns.campaign import Campaign, MailboxRef
 from intake.campaigns.cases import match_cases
-from intake.campaigns.classify import classify
+from intake.campaigns.classify import FileClaim, Role, classify
 from intake.clock import Clock
 from intake.config import ReplySettings
+from intake.documents.inspect import Inspection, inspect
 from intake.domain import Decision, ParsedMail, RawMail
 from intake.mail.parse import parse_mail
 from intake.outbox import enqueue
@@ -47,6 +48,7 @@ class Intake:
     templates: Environment
     clock: Clock
     own_accounts: frozenset[str]
+    soffice: str | None = None  # LibreOffice, to read .doc and .wps; None when not installed
 
 
 def handle(intake: Intake, ref: MailboxRef, raw: RawMail) -> Message:
@@ -135,7 +137,21 @@ def _facts(
         same_message_id_as=earlier.id if earlier is not None else None,
         holdings=ledger.holdings(session, ref.campaign.id, ref.group, schools),
         registered=registered,
+        inspections=_inspect(intake, campaign, mail, claims),
     )
+
+
+def _inspect(
+    intake: Intake, campaign: Campaign, mail: ParsedMail, claims: tuple[FileClaim, ...]
+) -> dict[int, Inspection]:
+    """Open every document claimed for a kind that is not a table."""
+    found = {}
+    for claim in claims:
+        kind = campaign.kinds.get(claim.kind)
+        if claim.role is Role.DOCUMENT and kind is not None and not kind.columns:
+            attachment = mail.attachments[claim.position]
+            found[claim.position] = inspect(attachment.filename, attachment.payload, intake.soffice)
+    return found
 
 
 def _with_contact_senders(session: Session, campaign: Campaign) -> Campaign:
@@ -215,6 +231,7 @@ def _store_files(
             school=claim.school,
             slot=claim.slot,
             outcome=verdict.outcomes.get(position, ""),
+            facts=_facts_of(facts.inspections.get(position)),
         )
         session.add(row)
         session.flush()
@@ -231,6 +248,11 @@ def _store_files(
                 placement.version,
             )
     return filenames, stored
+
+
+def _facts_of(inspection: Inspection | None) -> dict[str, Any]:
+    """What opening the file found, kept with it for organizers and exports."""
+    return asdict(inspection) if inspection is not None else {}
 
 
 def _add_entry(

@@ -51,6 +51,31 @@ def answer_address(mail: ParsedMail) -> str:
 
 LEVEL_LABELS = {"school": "学校层面", "district": "区域层面", "direct": "直属学校"}
 RECORD_LABELS = {"case": "案例", "contact": "联络人"}
+ROLE_LABELS = {"title": "标题", "author": "单位和作者行", "body": "正文"}
+# 字号: the Chinese names of the point sizes a notice uses.
+ZIHAO = {
+    42: "初号",
+    36: "小初",
+    26: "一号",
+    24: "小一",
+    22: "二号",
+    18: "小二",
+    16: "三号",
+    15: "小三",
+    14: "四号",
+    12: "小四",
+    10.5: "五号",
+    9: "小五",
+    7.5: "六号",
+}
+
+
+def zihao(size: object) -> str:
+    """18 → "小二号（18 磅）"; a size without a name → "13 磅"."""
+    points = float(str(size))
+    name = ZIHAO.get(points)
+    shown = f"{points:g} 磅"
+    return f"{name}（{shown}）" if name else shown
 
 
 def templates(folder: str = "") -> Environment:
@@ -59,6 +84,9 @@ def templates(folder: str = "") -> Environment:
     env.filters["cn_date"] = lambda text: chinese_date(date.fromisoformat(str(text)[:10]))
     env.filters["level_label"] = lambda level: LEVEL_LABELS.get(str(level), "")
     env.filters["record_label"] = lambda record: RECORD_LABELS.get(str(record), "条目")
+    env.filters["role_label"] = lambda role: ROLE_LABELS.get(str(role), "")
+    env.filters["zihao"] = zihao
+    env.filters["quoted"] = lambda text: f"“{text}”"
     return env
 
 

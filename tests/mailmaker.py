@@ -13,17 +13,25 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 
 
-def make_docx(title: str, body: str = "根据评价结果，我校在课堂教学方面做了改进。") -> bytes:
-    """A small real Word document in 宋体 with the notice's sizes and margins."""
+def make_docx(
+    title: str,
+    body: str = "根据评价结果，我校在课堂教学方面做了改进。",
+    *,
+    author: str = "双流区实验小学  张老师",
+    font: str = "宋体",
+    sizes: tuple[float, float, float] = (18, 12, 12),
+    margin_cm: float = 2.5,
+) -> bytes:
+    """A small real Word document; by default in 宋体 with the notice's sizes and margins."""
     document = Document()
     for section in document.sections:
-        section.top_margin = section.bottom_margin = Cm(2.5)
-        section.left_margin = section.right_margin = Cm(2.5)
-    for text, size in ((title, 18), ("双流区实验小学  张老师", 12), (body, 12)):
+        section.top_margin = section.bottom_margin = Cm(margin_cm)
+        section.left_margin = section.right_margin = Cm(margin_cm)
+    for text, size in zip((title, author, body), sizes, strict=True):
         run = document.add_paragraph().add_run(text)
         run.font.size = Pt(size)
-        run.font.name = "宋体"
-        run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "宋体")
+        run.font.name = font
+        run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), font)
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from intake.campaigns.campaign import Campaign
 from intake.campaigns.classify import FileClaim
+from intake.documents.inspect import Inspection
 from intake.domain import ParsedMail, Severity
 
 
@@ -51,6 +52,8 @@ class MessageFacts:
     holdings: dict[str, tuple[HeldFile, ...]] = field(default_factory=dict)
     # The rows of the campaign's registration tables on record before this message.
     registered: tuple[RegisteredRow, ...] = ()
+    # What opening each document found, by attachment position.
+    inspections: dict[int, Inspection] = field(default_factory=dict)
 
     def documents(self) -> list[FileClaim]:
         return [claim for claim in self.claims if claim.role == "document"]

@@ -15,6 +15,7 @@ from intake.domain import Decision, Severity
 from intake.rules.attachments import FileNames, HasDocument, OtherFiles, RegisteredCase
 from intake.rules.base import Finding, MessageFacts, MessageRule
 from intake.rules.deadline import Deadline
+from intake.rules.format import DocumentFormat
 from intake.rules.quota import Placement, Quota
 from intake.rules.registration import NewRow, Registration
 from intake.rules.senders import Acknowledgement, AutoReply, Bounce, DuplicateMessage, OwnMail
@@ -29,7 +30,13 @@ MESSAGE_RULES: tuple[MessageRule, ...] = (
     Deadline(),
     HasDocument(),
 )
-FILE_RULES: tuple[MessageRule, ...] = (FileNames(), TableRows(), RegisteredCase(), OtherFiles())
+FILE_RULES: tuple[MessageRule, ...] = (
+    FileNames(),
+    TableRows(),
+    DocumentFormat(),
+    RegisteredCase(),
+    OtherFiles(),
+)
 QUOTA = Quota()
 REGISTRATION = Registration()
 

@@ -137,6 +137,8 @@ class StoredAttachment(Base):
     school: Mapped[str] = mapped_column(String(255), default="")
     slot: Mapped[str] = mapped_column(String(64), default="")
     outcome: Mapped[str] = mapped_column(String(16), default="")
+    # What opening the document found: fonts, sizes, margins, length, signatories, pages.
+    facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     message: Mapped[Message] = relationship(back_populates="attachments")
 
