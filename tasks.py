@@ -2,8 +2,8 @@
 """Set-up and checks with nothing but python3: `python3 tasks.py demo` or `python3 tasks.py test`.
 
 demo  creates .venv, installs intake, and replays the sample inbox into var/demo/.
-test  creates .venv with the test tools, installs Debian's dovecot-imapd and LibreOffice when
-      they are missing and this user may (root with apt-get), then runs ruff, mypy and the
+test  creates .venv with the test tools, installs Debian's dovecot-imapd, LibreOffice and
+      unar when they are missing and this user may (root with apt-get), then runs ruff, mypy and the
       whole test suite.
 """
 
@@ -68,6 +68,18 @@ def ensure_dovecot() -> None:
         )
 
 
+def ensure_unar() -> None:
+    # .rar archives schools attach are opened with unar (Debian main has no unrar).
+    if shutil.which("unar"):
+        return
+    if can_apt():
+        apt_install("--no-install-recommends", "unar")
+    else:
+        print(
+            "unar is missing and cannot be installed by this user: the .rar tests will be skipped"
+        )
+
+
 def ensure_libreoffice() -> None:
     # Tests write real .xlsx, .xls and .docx files with LibreOffice, as schools' offices do.
     if shutil.which("soffice"):
@@ -91,6 +103,7 @@ def test() -> int:
     ensure_venv("[test]")
     ensure_dovecot()
     ensure_libreoffice()
+    ensure_unar()
     sh(BIN / "ruff", "check", "intake", "tests", "migrations", "samples", "tasks.py")
     sh(BIN / "mypy")
     return sh(BIN / "pytest", *sys.argv[2:], check=False)

@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import time as day_time
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from intake.campaigns.campaign import Campaign, MailboxRef, all_mailboxes, load_campaigns
 from intake.clock import Clock, SystemClock
 from intake.config import Config
 from intake.documents.convert import soffice
+from intake.downloads import DownloadReport, download_due
 from intake.flow import Intake
 from intake.mail.imap import ImapMailbox
 from intake.mail.smtp import FolderTransport, SmtpTransport, Transport
-from intake.outbox import SendReport, recover_interrupted, send_due
+from intake.outbox import SendReport, enqueue, recover_interrupted, send_due
 from intake.poll import PollReport, poll_all
-from intake.replies import templates
+from intake.replies import compose_download_failed, templates
 from intake.store.archive import Archive
 from intake.store.db import make_engine, session_factory, upgrade
+from intake.store.models import LargeFile, Message, OutboxReply
 
 
 @dataclass
@@ -54,6 +59,42 @@ class App:
 
     def poll(self) -> PollReport:
         return poll_all(self.intake, self.refs, self.mailbox)
+
+    def download_links(self) -> DownloadReport:
+        intake = self.intake
+        return download_due(
+            intake.factory,
+            intake.archive,
+            self.config.settings.large_files,
+            intake.clock,
+            self._ask_to_resend,
+        )
+
+    def _ask_to_resend(self, session: Session, file: LargeFile, message: Message, why: str) -> None:
+        """Queue a word to the school that a 超大附件 could not be downloaded."""
+        ref = next(
+            r for r in self.refs if (r.campaign.id, r.group) == (message.campaign, message.group)
+        )
+        first = session.scalar(
+            select(OutboxReply).where(OutboxReply.message_pk == message.id).order_by(OutboxReply.id)
+        )
+        recipient = first.recipient if first is not None else message.sender
+        now = self.intake.clock.now()
+        reply = compose_download_failed(
+            self.intake.templates,
+            ref,
+            recipient=recipient,
+            original_subject=message.subject,
+            thread=(message.message_id,) if message.message_id else (),
+            school=message.school,
+            receipt=message.receipt,
+            filename=file.filename,
+            error=why,
+            now=now,
+        )
+        zone = ref.campaign.zone
+        midnight = datetime.combine(now.astimezone(zone).date(), day_time(0), zone)
+        enqueue(session, message, ref.account, reply, self.config.settings.replies, midnight)
 
     def send_replies(self) -> SendReport:
         try:
@@ -103,6 +144,7 @@ def build(config: Config, clock: Clock | None = None) -> App:
         ),
         clock=clock or SystemClock(),
         own_accounts=frozenset(ref.account for ref in refs),
+        large_files=settings.large_files,
         soffice=soffice(),
     )
     return App(config, engine, intake, campaigns, refs)

@@ -71,6 +71,19 @@ class ReplySettings(_Settings):
     templates_dir: str = ""
 
 
+class LargeFileSettings(_Settings):
+    # What to do with a file sent as a QQ 超大附件 link instead of an attachment:
+    # "ask" keeps nothing and asks the school to send it as an attachment (QQ's links often
+    # open a web page that needs a login); "download" takes the link as the file and fetches
+    # it in the background, telling the school if that fails.
+    mode: Literal["ask", "download"] = "ask"
+    # Seconds a silent download server is waited for, and the largest file taken, in MB.
+    timeout: float = Field(default=60, gt=0)
+    max_mb: int = Field(default=2048, ge=1)
+    # A download that fails for a passing reason is retried this many times.
+    max_attempts: int = Field(default=5, ge=1)
+
+
 class MailboxSettings(_Settings):
     # The QQ account, e.g. "1036303270@qq.com": login name, envelope sender and From.
     account: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
@@ -306,6 +319,7 @@ class Settings(_Settings):
     storage: StorageSettings = StorageSettings()
     polling: PollingSettings = PollingSettings()
     replies: ReplySettings = ReplySettings()
+    large_files: LargeFileSettings = LargeFileSettings()
     campaigns: dict[Key, CampaignSettings] = Field(min_length=1)
 
 

@@ -41,16 +41,6 @@ class RawMail:
 
 
 @dataclass(frozen=True)
-class Attachment:
-    """One file carried by a message, its name already repaired and decoded."""
-
-    filename: str  # the decoded name as the sender wrote it ("" when there was none)
-    content_type: str
-    payload: bytes
-    inline: bool = False  # an inline part with a Content-ID (signature images and the like)
-
-
-@dataclass(frozen=True)
 class LargeFileLink:
     """A QQ 超大附件 (ultra-large attachment) announced in the body instead of attached."""
 
@@ -58,6 +48,18 @@ class LargeFileLink:
     size_text: str  # as written, e.g. "128.03M"
     expires_text: str  # as written, e.g. "2021年5月20日 21:59"
     url: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One file carried by a message, its name already repaired and decoded."""
+
+    filename: str  # the decoded name as the sender wrote it ("" when there was none)
+    content_type: str
+    payload: bytes
+    inline: bool = False  # an inline part with a Content-ID (signature images and the like)
+    # A QQ 超大附件 kept as a file of the message: no payload until it is downloaded.
+    link: LargeFileLink | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, time
 from typing import Any
 
@@ -22,9 +22,10 @@ from intake.campaigns.campaign import Campaign, MailboxRef
 from intake.campaigns.cases import match_cases
 from intake.campaigns.classify import FileClaim, Role, classify
 from intake.clock import Clock
-from intake.config import ReplySettings
+from intake.config import LargeFileSettings, ReplySettings
 from intake.documents.inspect import Inspection, inspect
 from intake.domain import Decision, ParsedMail, RawMail
+from intake.mail.large_files import links_as_files
 from intake.mail.parse import parse_mail
 from intake.outbox import enqueue
 from intake.replies import answer_address, compose
@@ -48,6 +49,7 @@ class Intake:
     templates: Environment
     clock: Clock
     own_accounts: frozenset[str]
+    large_files: LargeFileSettings = field(default_factory=LargeFileSettings)
     soffice: str | None = None  # LibreOffice, to read .doc and .wps; None when not installed
 
 
@@ -79,6 +81,8 @@ def _decide_and_record(
     intake: Intake, ref: MailboxRef, raw: RawMail, sha: str, raw_path: str
 ) -> Message:
     mail = parse_mail(raw.raw)
+    if intake.large_files.mode == "download":
+        mail = links_as_files(mail)
     with transaction(intake.factory) as session:
         facts = _facts(session, intake, ref, raw, mail)
         verdict = evaluate(facts)
@@ -148,8 +152,10 @@ def _inspect(
     found = {}
     for claim in claims:
         kind = campaign.kinds.get(claim.kind)
+        attachment = mail.attachments[claim.position]
+        if attachment.link is not None:
+            continue  # nothing to open until it is downloaded
         if claim.role is Role.DOCUMENT and kind is not None and not kind.columns:
-            attachment = mail.attachments[claim.position]
             found[claim.position] = inspect(attachment.filename, attachment.payload, intake.soffice)
     return found
 
@@ -217,13 +223,16 @@ def _store_files(
     claims = {claim.position: claim for claim in facts.claims}
     filenames, stored = {}, {}
     for position, attachment in enumerate(mail.attachments):
-        sha, path = archive.store_file(attachment.payload, attachment.filename or "attachment")
+        if attachment.link is None:
+            sha, path = archive.store_file(attachment.payload, attachment.filename or "attachment")
+        else:
+            sha, path = "", None  # a 超大附件: stored once downloaded
         claim = claims[position]
         row = StoredAttachment(
             message=message,
             position=position,
             filename=attachment.filename,
-            stored_path=str(path),
+            stored_path=str(path) if path is not None else "",
             sha256=sha,
             size=len(attachment.payload),
             content_type=attachment.content_type,
@@ -236,6 +245,8 @@ def _store_files(
         session.add(row)
         session.flush()
         filenames[position], stored[position] = attachment.filename, row.id
+        if attachment.link is not None:
+            ledger.add_large_file(session, message, row, attachment.link, facts.campaign.zone)
         placement = placements.get(position)
         if placement is not None:
             _add_entry(

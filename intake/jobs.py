@@ -18,8 +18,17 @@ log = logging.getLogger(__name__)
 
 
 def poll_and_send(app: App) -> list[str]:
-    """One poll of every mailbox, then the replies due; returns the mailboxes' errors."""
+    """One poll of every mailbox, the 超大附件 downloads due, then the replies due; returns
+    the mailboxes' errors."""
     report = app.poll()
+    if app.config.settings.large_files.mode == "download":
+        fetched = app.download_links()
+        log.info(
+            "downloads: %s done, %s retrying, %s given up",
+            fetched.downloaded,
+            fetched.retrying,
+            fetched.failed,
+        )
     sent = app.send_replies()
     log.info(
         "poll: %s new message(s), %s reply(ies) sent, %s retrying, %s failed; %s error(s)",

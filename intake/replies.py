@@ -115,18 +115,61 @@ def compose(
     context = _context(ref, verdict, stage, school, receipt, received_at, filenames)
     body = env.get_template(TEMPLATE_FOR[verdict.decision]).render(**context)
     subject = _subject(mail.subject, verdict.decision, receipt)
+    thread = (*mail.references, mail.message_id) if mail.message_id else ()
+    return _envelope(ref, answer_address(mail), subject, body, receipt, thread, now)
+
+
+def compose_download_failed(
+    env: Environment,
+    ref: MailboxRef,
+    *,
+    recipient: str,
+    original_subject: str,
+    thread: tuple[str, ...],
+    school: str,
+    receipt: str,
+    filename: str,
+    error: str,
+    now: datetime,
+) -> Reply:
+    """A later word to the school: a 超大附件 it sent could not be downloaded."""
+    campaign = ref.campaign
+    body = env.get_template("reply_download_failed.txt.j2").render(
+        campaign_name=campaign.settings.name,
+        organizer=campaign.settings.organizer,
+        group_label=ref.settings.label,
+        contact=ref.settings.contact,
+        school=school if "@" not in school else "",
+        receipt=receipt,
+        filename=filename,
+        error=error,
+    )
+    topic = original_subject.strip() or "您的来信"
+    subject = f"【请重新发送】{topic}（{receipt}）"
+    return _envelope(ref, recipient, subject, body, receipt, thread, now)
+
+
+def _envelope(
+    ref: MailboxRef,
+    recipient: str,
+    subject: str,
+    body: str,
+    receipt: str,
+    thread: tuple[str, ...],
+    now: datetime,
+) -> Reply:
+    """The reply as mail: from the group's account, in the school's thread, marked automatic."""
     domain = ref.account.rpartition("@")[2]
     message_id = f"{receipt}.{secrets.token_hex(4)}.intake@{domain}"
     message = EmailMessage(policy=SMTP)
     message["From"] = formataddr((ref.settings.mailbox.display_name, ref.account))
-    recipient = answer_address(mail)
     message["To"] = recipient
     message["Subject"] = subject
     message["Date"] = format_datetime(now)
     message["Message-ID"] = f"<{message_id}>"
-    if mail.message_id:
-        message["In-Reply-To"] = f"<{mail.message_id}>"
-        message["References"] = " ".join(f"<{r}>" for r in (*mail.references, mail.message_id))
+    if thread:
+        message["In-Reply-To"] = f"<{thread[-1]}>"
+        message["References"] = " ".join(f"<{r}>" for r in thread)
     # RFC 3834: robots must not answer this; Outlook's own header says the same to Exchange.
     message["Auto-Submitted"] = "auto-replied"
     message["X-Auto-Response-Suppress"] = "All"
@@ -156,6 +199,7 @@ def _context(
     matched = {
         f.position: f.params["title"] for f in verdict.findings if f.code == "registered_case"
     }
+    links = {f.position: f.params for f in verdict.findings if f.code == "large_file_link"}
     files = []
     for position, outcome in sorted(verdict.outcomes.items()):
         placement = placed.get(position)
@@ -169,6 +213,7 @@ def _context(
                 "previous": previous.filename if previous else "",
                 "previous_received": _when(campaign, previous.received_at) if previous else "",
                 "case": matched.get(position, ""),
+                "link": links.get(position),
             }
         )
     findings = [_finding_view(f, kinds) for f in verdict.findings]

@@ -19,7 +19,7 @@ import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from email.message import Message
 from http.client import HTTPException
@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from urllib.request import Request, build_opener
 from zoneinfo import ZoneInfo
 
-from intake.domain import LargeFileLink
+from intake.domain import Attachment, LargeFileLink, ParsedMail
 
 ErrorCode = Literal[
     "expired", "html_page", "size_mismatch", "too_large", "http_error", "timeout", "network"
@@ -368,3 +368,19 @@ def _interrupted_message(name: str, size: int, announced: int, link: LargeFileLi
         f"{human_size(announced)}（{redact(link.url)}）。如果再次失败，请把文件改为普通附件，"
         "或重新上传后再发一次链接。"
     )
+
+
+# The content type recorded for a file that so far exists only as a 超大附件 link.
+LINK_CONTENT_TYPE = "application/x-qq-large-file"
+
+
+def links_as_files(mail: ParsedMail) -> ParsedMail:
+    """The message with each named 超大附件 link added as a file, judged like an attachment;
+    a link to a file that is also attached is left out."""
+    attached = {attachment.filename for attachment in mail.attachments}
+    files = tuple(
+        Attachment(link.filename, LINK_CONTENT_TYPE, b"", link=link)
+        for link in mail.links
+        if link.filename and link.filename not in attached
+    )
+    return replace(mail, attachments=mail.attachments + files) if files else mail

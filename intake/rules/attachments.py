@@ -91,6 +91,32 @@ class RegisteredCase:
         return findings
 
 
+class LargeFiles:
+    """超大附件 links: kept as files to download, or, when they are not kept, named so the
+    school knows to send them as attachments."""
+
+    name = "large_files"
+
+    def check(self, facts: MessageFacts) -> list[Finding]:
+        findings = []
+        kept = set()
+        for position, attachment in enumerate(facts.mail.attachments):
+            if attachment.link is None:
+                continue
+            kept.add(attachment.link.url)
+            params = {
+                "filename": attachment.filename,
+                "size": attachment.link.size_text,
+                "expires": attachment.link.expires_text,
+            }
+            findings.append(Finding(self.name, "large_file_link", Severity.INFO, params, position))
+        for link in facts.mail.links:
+            if link.url not in kept:
+                params = {"filename": link.filename, "size": link.size_text}
+                findings.append(Finding(self.name, "large_file_not_kept", Severity.WARN, params))
+        return findings
+
+
 class OtherFiles:
     """Files that are neither documents nor pictures or video: kept, listed, not judged."""
 

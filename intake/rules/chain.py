@@ -12,7 +12,13 @@ from dataclasses import dataclass, field
 
 from intake.campaigns.classify import Role
 from intake.domain import Decision, Severity
-from intake.rules.attachments import FileNames, HasDocument, OtherFiles, RegisteredCase
+from intake.rules.attachments import (
+    FileNames,
+    HasDocument,
+    LargeFiles,
+    OtherFiles,
+    RegisteredCase,
+)
 from intake.rules.base import Finding, MessageFacts, MessageRule
 from intake.rules.deadline import Deadline
 from intake.rules.format import DocumentFormat
@@ -35,6 +41,7 @@ FILE_RULES: tuple[MessageRule, ...] = (
     TableRows(),
     DocumentFormat(),
     RegisteredCase(),
+    LargeFiles(),
     OtherFiles(),
 )
 QUOTA = Quota()

@@ -57,6 +57,18 @@ class Archive:
         _write_once(path, payload)
         return sha, path
 
+    def incoming(self) -> Path:
+        """Where downloads are written before they are known whole; beside `files/`, so
+        moving one in is a rename."""
+        return self.root / "incoming"
+
+    def store_download(self, temporary: Path, sha: str, filename: str) -> Path:
+        """Move a downloaded file (its SHA-256 already known) to its place."""
+        path = self.root / "files" / sha[:2] / sha / safe_filename(filename)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.replace(path)
+        return path
+
 
 def _write_once(path: Path, data: bytes) -> None:
     if path.exists() and path.stat().st_size == len(data):

@@ -9,23 +9,27 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake.campaigns.campaign import Campaign
 from intake.campaigns.roster import RosterSchool
-from intake.domain import RawMail
+from intake.domain import LargeFileLink, RawMail
+from intake.mail.large_files import parse_expiry
 from intake.rules.base import Finding, HeldFile, RegisteredRow
 from intake.rules.registration import NewRow
 from intake.store.models import (
     Cursor,
     Entry,
     FindingRow,
+    LargeFile,
     Location,
     Message,
     OutboxReply,
     RegistrationRow,
+    StoredAttachment,
 )
 
 
@@ -141,6 +145,28 @@ def contact_senders(session: Session, campaign: Campaign) -> dict[str, RosterSch
                 unit = RosterSchool(row.unit, "", frozenset(), row.level, row.district)
                 senders[f"{number}@qq.com"] = unit
     return senders
+
+
+def add_large_file(
+    session: Session,
+    message: Message,
+    attachment: StoredAttachment,
+    link: LargeFileLink,
+    zone: ZoneInfo,
+) -> None:
+    """Note a 超大附件 to download, with its expiry as the school's mail gave it."""
+    session.add(
+        LargeFile(
+            message_pk=message.id,
+            attachment_pk=attachment.id,
+            campaign=message.campaign,
+            filename=link.filename,
+            size_text=link.size_text,
+            expires_text=link.expires_text,
+            expires_at=parse_expiry(link.expires_text, zone, message.received_at),
+            url=link.url,
+        )
+    )
 
 
 def register_rows(

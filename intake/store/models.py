@@ -143,6 +143,30 @@ class StoredAttachment(Base):
     message: Mapped[Message] = relationship(back_populates="attachments")
 
 
+class LargeFile(Base):
+    """A file sent as a QQ 超大附件 link, and whether intake has downloaded it yet.
+
+    Until it is downloaded, the link is the submission's only copy, and it expires."""
+
+    __tablename__ = "large_files"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    attachment_pk: Mapped[int] = mapped_column(ForeignKey("attachments.id"))
+    campaign: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(1024))
+    size_text: Mapped[str] = mapped_column(String(32), default="")
+    expires_text: Mapped[str] = mapped_column(String(64), default="")
+    expires_at: Mapped[datetime | None]
+    url: Mapped[str] = mapped_column(Text)  # holds an access code: never logged
+    # pending → downloaded; or failed (given up, the school was asked to send it again)
+    state: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    downloaded_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
+
+
 class Entry(Base):
     """One version of a file a school holds for a kind: what the judges will receive."""
 

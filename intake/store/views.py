@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 from intake.campaigns.campaign import Campaign
 from intake.rules.registration import shortfalls
 from intake.store import ledger
-from intake.store.models import Message, OutboxReply, RegistrationRow
+from intake.store.models import LargeFile, Message, OutboxReply, RegistrationRow
 
 
 def ledger_rows(
@@ -22,7 +22,25 @@ def ledger_rows(
         if campaign:
             query = query.where(Message.campaign == campaign)
         replies = {row.message_pk: row for row in session.scalars(select(OutboxReply))}
-        return [_row(message, replies.get(message.id)) for message in session.scalars(query)]
+        links: dict[int, list[dict[str, Any]]] = {}
+        for file in session.scalars(select(LargeFile).order_by(LargeFile.id)):
+            links.setdefault(file.message_pk, []).append(_large_file(file))
+        return [
+            {**_row(message, replies.get(message.id)), "large_files": links.get(message.id, [])}
+            for message in session.scalars(query)
+        ]
+
+
+def _large_file(file: LargeFile) -> dict[str, Any]:
+    """A 超大附件 kept as a file: until it is downloaded, its expiry is what matters."""
+    return {
+        "filename": file.filename,
+        "size": file.size_text,
+        "state": file.state,
+        "expires_at": file.expires_at.isoformat() if file.expires_at else "",
+        "expires_text": file.expires_text,
+        "error": file.last_error,
+    }
 
 
 def _row(message: Message, reply: OutboxReply | None) -> dict[str, Any]:
