@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from intake.archives.unpack import Limits
 from intake.campaigns.campaign import Campaign, MailboxRef, all_mailboxes, load_campaigns
 from intake.clock import Clock, SystemClock
 from intake.config import Config
@@ -145,6 +146,12 @@ def build(config: Config, clock: Clock | None = None) -> App:
         clock=clock or SystemClock(),
         own_accounts=frozenset(ref.account for ref in refs),
         large_files=settings.large_files,
+        archive_limits=Limits(
+            max_members=settings.archives.max_members,
+            max_total_bytes=settings.archives.max_total_mb * 1024 * 1024,
+            max_ratio=settings.archives.max_ratio,
+            max_depth=settings.archives.max_depth,
+        ),
         soffice=soffice(),
     )
     return App(config, engine, intake, campaigns, refs)

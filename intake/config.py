@@ -84,6 +84,16 @@ class LargeFileSettings(_Settings):
     max_attempts: int = Field(default=5, ge=1)
 
 
+class ArchiveSettings(_Settings):
+    # Limits on unpacking .zip, .7z, .rar and attached .eml: members in all, megabytes
+    # unpacked in all, the ratio of unpacked to packed size above which an archive is taken
+    # for a zip bomb, and how deep archives may nest (2 = one archive inside the attached one).
+    max_members: int = Field(default=200, ge=1)
+    max_total_mb: int = Field(default=512, ge=1)
+    max_ratio: float = Field(default=200, gt=1)
+    max_depth: int = Field(default=2, ge=1)
+
+
 class MailboxSettings(_Settings):
     # The QQ account, e.g. "1036303270@qq.com": login name, envelope sender and From.
     account: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
@@ -320,6 +330,7 @@ class Settings(_Settings):
     polling: PollingSettings = PollingSettings()
     replies: ReplySettings = ReplySettings()
     large_files: LargeFileSettings = LargeFileSettings()
+    archives: ArchiveSettings = ArchiveSettings()
     campaigns: dict[Key, CampaignSettings] = Field(min_length=1)
 
 

@@ -60,6 +60,9 @@ class Attachment:
     inline: bool = False  # an inline part with a Content-ID (signature images and the like)
     # A QQ 超大附件 kept as a file of the message: no payload until it is downloaded.
     link: LargeFileLink | None = None
+    # The archive this file was unpacked from ("材料.zip", nested "外层.zip/内层.7z"); "" when
+    # it was attached directly.
+    source: str = ""
 
 
 @dataclass(frozen=True)

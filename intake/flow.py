@@ -18,6 +18,8 @@ from jinja2 import Environment
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from intake.archives.expand import expand_archives
+from intake.archives.unpack import Limits
 from intake.campaigns.campaign import Campaign, MailboxRef
 from intake.campaigns.cases import match_cases
 from intake.campaigns.classify import FileClaim, Role, classify
@@ -50,6 +52,7 @@ class Intake:
     clock: Clock
     own_accounts: frozenset[str]
     large_files: LargeFileSettings = field(default_factory=LargeFileSettings)
+    archive_limits: Limits = field(default_factory=Limits)
     soffice: str | None = None  # LibreOffice, to read .doc and .wps; None when not installed
 
 
@@ -83,8 +86,9 @@ def _decide_and_record(
     mail = parse_mail(raw.raw)
     if intake.large_files.mode == "download":
         mail = links_as_files(mail)
+    mail, opened = expand_archives(mail, intake.archive_limits)
     with transaction(intake.factory) as session:
-        facts = _facts(session, intake, ref, raw, mail)
+        facts = replace(_facts(session, intake, ref, raw, mail), archives=opened)
         verdict = evaluate(facts)
         # What it was about: the kinds accepted, else the kinds its files claimed.
         placed = {p.kind for p in verdict.placements}
@@ -105,7 +109,7 @@ def _decide_and_record(
             kinds=sorted(placed or {c.kind for c in facts.claims if c.kind}),
             stage=_stage(facts, verdict),
         )
-        filenames, stored = _store_files(session, intake.archive, message, mail, facts, verdict)
+        filenames, stored = _store_files(session, intake, message, mail, facts, verdict)
         tables = {(p.kind, p.school) for p in verdict.placements if facts.claims[p.position].sheet}
         ledger.register_rows(session, message, tables, stored, verdict.rows)
         ledger.add_findings(session, message, verdict.findings)
@@ -210,7 +214,7 @@ def _new_message(
 
 def _store_files(
     session: Session,
-    archive: Archive,
+    intake: Intake,
     message: Message,
     mail: ParsedMail,
     facts: MessageFacts,
@@ -221,6 +225,7 @@ def _store_files(
     Returns each file's name and its row id, by position."""
     placements = {p.position: p for p in verdict.placements}
     claims = {claim.position: claim for claim in facts.claims}
+    archive, now = intake.archive, intake.clock.now()
     filenames, stored = {}, {}
     for position, attachment in enumerate(mail.attachments):
         if attachment.link is None:
@@ -241,12 +246,15 @@ def _store_files(
             slot=claim.slot,
             outcome=verdict.outcomes.get(position, ""),
             facts=_facts_of(facts.inspections.get(position)),
+            source=attachment.source,
         )
         session.add(row)
         session.flush()
-        filenames[position], stored[position] = attachment.filename, row.id
+        # A file from an archive is shown with its archive: "材料.zip/报告.docx".
+        shown = f"{attachment.source}/{attachment.filename}" if attachment.source else None
+        filenames[position], stored[position] = shown or attachment.filename, row.id
         if attachment.link is not None:
-            ledger.add_large_file(session, message, row, attachment.link, facts.campaign.zone)
+            ledger.add_large_file(session, message, row, attachment.link, facts.campaign.zone, now)
         placement = placements.get(position)
         if placement is not None:
             _add_entry(

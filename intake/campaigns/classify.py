@@ -13,6 +13,7 @@ import enum
 from collections import Counter
 from dataclasses import dataclass, replace
 
+from intake.archives.unpack import is_archive
 from intake.campaigns.campaign import Campaign
 from intake.campaigns.columns import column_specs, role_column
 from intake.campaigns.naming import (
@@ -37,6 +38,7 @@ class Role(enum.StrEnum):
     DOCUMENT = "document"  # a file that can be one of the campaign's kinds
     SUPPORTING = "supporting"  # a picture, video or recording that backs a document
     INLINE = "inline"  # part of the mail body (signature logos and the like): not a file
+    ARCHIVE = "archive"  # a .zip, .7z, .rar or .eml: its files are judged, not the archive
     OTHER = "other"  # anything else: kept and listed, not judged
 
 
@@ -72,6 +74,7 @@ def classify(mail: ParsedMail, campaign: Campaign, group: str) -> list[FileClaim
     patterns = campaign.name_patterns()
     subject_match = match_name(mail.subject, patterns) if patterns else None
     documents = [a for a in mail.attachments if _role(a, campaign) is Role.DOCUMENT]
+    per_archive = Counter(a.source for a in documents if a.source)
     claims = []
     for position, attachment in enumerate(mail.attachments):
         role = _role(attachment, campaign)
@@ -82,18 +85,31 @@ def classify(mail: ParsedMail, campaign: Campaign, group: str) -> list[FileClaim
         alone = len(documents) == 1
         claim = _from_table(position, attachment, campaign, mail.subject if alone else "")
         if claim is None and patterns:
-            claim = _claim(
-                position, attachment.filename, subject_match if alone else None, patterns
-            )
+            fallback = subject_match if alone else None
+            if attachment.source and per_archive[attachment.source] == 1:
+                # "双流区实验小学报告.zip" holding "报告.docx": the archive's name speaks for it.
+                fallback = _archive_match(attachment.source, patterns) or fallback
+            claim = _claim(position, attachment.filename, fallback, patterns)
         if claim is None or not claim.kind:
             claim = _by_keywords(position, attachment.filename, mail.subject, alone, campaign)
         claims.append(_sender_if_unnamed(_resolve_school(claim, mail, campaign, group), mail))
     return claims
 
 
+def _archive_match(source: str, patterns: dict[str, str]) -> NameMatch | None:
+    """What the names of the archives a file came from say, innermost first."""
+    for name in reversed(source.split("/")):
+        found = match_name(name, patterns)
+        if found is not None:
+            return found
+    return None
+
+
 def _role(attachment: Attachment, campaign: Campaign) -> Role:
     if attachment.inline:
         return Role.INLINE
+    if is_archive(attachment.filename) and attachment.link is None:
+        return Role.ARCHIVE
     if is_document(attachment.filename):
         return Role.DOCUMENT
     tables = any(kind.columns for kind in campaign.kinds.values())

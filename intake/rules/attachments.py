@@ -2,9 +2,36 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from intake.campaigns.classify import FileClaim, Role, Source
 from intake.domain import Severity
 from intake.rules.base import Finding, MessageFacts
+
+
+class Archives:
+    """An archive that cannot be opened, and members left out for their paths, are named.
+
+    When the message has no other document, the archive's problem is the reason it is
+    refused (rather than "no attachment")."""
+
+    name = "archives"
+
+    def check(self, facts: MessageFacts) -> list[Finding]:
+        alone = not facts.documents()
+        findings = []
+        for position, opened in sorted(facts.archives.items()):
+            base: dict[str, Any] = {"filename": opened.filename}
+            if opened.error:
+                params = {**base, "code": opened.error_code, "error": opened.error}
+                where = None if alone else position
+                findings.append(Finding(self.name, "bad_archive", Severity.REJECT, params, where))
+            elif opened.unsafe:
+                params = {**base, "paths": list(opened.unsafe)}
+                findings.append(
+                    Finding(self.name, "unsafe_member", Severity.WARN, params, position)
+                )
+        return findings
 
 
 class HasDocument:

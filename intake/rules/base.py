@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from intake.archives.expand import Opened
 from intake.campaigns.campaign import Campaign
 from intake.campaigns.classify import FileClaim
 from intake.documents.inspect import Inspection
@@ -54,6 +55,8 @@ class MessageFacts:
     registered: tuple[RegisteredRow, ...] = ()
     # What opening each document found, by attachment position.
     inspections: dict[int, Inspection] = field(default_factory=dict)
+    # What became of each attached archive, by its position.
+    archives: dict[int, Opened] = field(default_factory=dict)
 
     def documents(self) -> list[FileClaim]:
         return [claim for claim in self.claims if claim.role == "document"]

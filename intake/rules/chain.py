@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from intake.campaigns.classify import Role
 from intake.domain import Decision, Severity
 from intake.rules.attachments import (
+    Archives,
     FileNames,
     HasDocument,
     LargeFiles,
@@ -34,6 +35,7 @@ MESSAGE_RULES: tuple[MessageRule, ...] = (
     DuplicateMessage(),
     Acknowledgement(),
     Deadline(),
+    Archives(),
     HasDocument(),
 )
 FILE_RULES: tuple[MessageRule, ...] = (

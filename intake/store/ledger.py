@@ -153,6 +153,7 @@ def add_large_file(
     attachment: StoredAttachment,
     link: LargeFileLink,
     zone: ZoneInfo,
+    now: datetime,
 ) -> None:
     """Note a 超大附件 to download, with its expiry as the school's mail gave it."""
     session.add(
@@ -165,6 +166,7 @@ def add_large_file(
             expires_text=link.expires_text,
             expires_at=parse_expiry(link.expires_text, zone, message.received_at),
             url=link.url,
+            next_attempt_at=now,
         )
     )
 

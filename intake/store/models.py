@@ -139,6 +139,8 @@ class StoredAttachment(Base):
     outcome: Mapped[str] = mapped_column(String(16), default="")
     # What opening the document found: fonts, sizes, margins, length, signatories, pages.
     facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The archive it was unpacked from ("材料.zip"); "" for a file attached directly.
+    source: Mapped[str] = mapped_column(String(1024), default="")
 
     message: Mapped[Message] = relationship(back_populates="attachments")
 
