@@ -103,6 +103,7 @@ def _stored(
         row = session.get(LargeFile, file_id)
         assert row is not None
         path = archive.store_download(got.path, got.sha256, row.filename)
+        assert row.attachment_pk is not None  # only kept links are pending
         attachment = session.get(StoredAttachment, row.attachment_pk)
         assert attachment is not None
         attachment.stored_path, attachment.sha256, attachment.size = str(path), got.sha256, got.size

@@ -110,6 +110,8 @@ def _decide_and_record(
             stage=_stage(facts, verdict),
         )
         filenames, stored = _store_files(session, intake, message, mail, facts, verdict)
+        if verdict.decision in (Decision.ACCEPTED, Decision.REJECTED):
+            _note_links_not_kept(session, intake, message, mail, ref)
         tables = {(p.kind, p.school) for p in verdict.placements if facts.claims[p.position].sheet}
         ledger.register_rows(session, message, tables, stored, verdict.rows)
         ledger.add_findings(session, message, verdict.findings)
@@ -267,6 +269,18 @@ def _store_files(
                 placement.version,
             )
     return filenames, stored
+
+
+def _note_links_not_kept(
+    session: Session, intake: Intake, message: Message, mail: ParsedMail, ref: MailboxRef
+) -> None:
+    """Record every 超大附件 link not taken as a file, so organizers see what it was and when
+    it expires."""
+    kept = {a.link.url for a in mail.attachments if a.link is not None}
+    for link in mail.links:
+        if link.url not in kept:
+            zone, now = ref.campaign.zone, intake.clock.now()
+            ledger.add_large_file(session, message, None, link, zone, now)
 
 
 def _facts_of(inspection: Inspection | None) -> dict[str, Any]:

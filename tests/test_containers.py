@@ -166,6 +166,13 @@ def test_in_ask_mode_a_link_only_mail_asks_for_an_attachment(app: App):
     message = _send(app, [], body=_link_body(f"{SCHOOL}报告.docx", "12.5K"))
     row = _row(app, message)
     assert (row["decision"], row["reasons"]) == ("rejected", ["missing_attachment"])
+    [link] = row["large_files"]
+    assert (link["filename"], link["size"], link["state"]) == (
+        f"{SCHOOL}报告.docx",
+        "12.5K",
+        "asked",
+    )
+    assert link["expires_at"] == "2099-06-20T13:59:00+00:00"
     assert f"{SCHOOL}报告.docx" in _last_reply(app)
 
 

@@ -150,16 +150,18 @@ def contact_senders(session: Session, campaign: Campaign) -> dict[str, RosterSch
 def add_large_file(
     session: Session,
     message: Message,
-    attachment: StoredAttachment,
+    attachment: StoredAttachment | None,
     link: LargeFileLink,
     zone: ZoneInfo,
     now: datetime,
 ) -> None:
-    """Note a 超大附件 to download, with its expiry as the school's mail gave it."""
+    """Note a 超大附件 with its expiry as the school's mail gave it: to download when it was
+    kept as a file, else as asked for (the school was asked to send an attachment)."""
     session.add(
         LargeFile(
             message_pk=message.id,
-            attachment_pk=attachment.id,
+            attachment_pk=attachment.id if attachment is not None else None,
+            state="pending" if attachment is not None else "asked",
             campaign=message.campaign,
             filename=link.filename,
             size_text=link.size_text,

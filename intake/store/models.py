@@ -154,14 +154,16 @@ class LargeFile(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
-    attachment_pk: Mapped[int] = mapped_column(ForeignKey("attachments.id"))
+    # The file row it stands for; none when the link was not kept (mode "ask").
+    attachment_pk: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
     campaign: Mapped[str] = mapped_column(String(64))
     filename: Mapped[str] = mapped_column(String(1024))
     size_text: Mapped[str] = mapped_column(String(32), default="")
     expires_text: Mapped[str] = mapped_column(String(64), default="")
     expires_at: Mapped[datetime | None]
     url: Mapped[str] = mapped_column(Text)  # holds an access code: never logged
-    # pending → downloaded; or failed (given up, the school was asked to send it again)
+    # pending → downloaded; or failed (given up, the school was asked to send it again);
+    # asked: not kept, the school was asked for an attachment (mode "ask")
     state: Mapped[str] = mapped_column(String(16), index=True, default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)

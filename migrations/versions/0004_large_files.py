@@ -20,7 +20,7 @@ def upgrade() -> None:
         "large_files",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("message_pk", sa.Integer(), nullable=False),
-        sa.Column("attachment_pk", sa.Integer(), nullable=False),
+        sa.Column("attachment_pk", sa.Integer(), nullable=True),
         sa.Column("campaign", sa.String(length=64), nullable=False),
         sa.Column("filename", sa.String(length=1024), nullable=False),
         sa.Column("size_text", sa.String(length=32), nullable=False),
