@@ -62,6 +62,7 @@ def poll_all(
         mailbox = open_mailbox(ref)
         try:
             poll_mailbox(intake, ref, mailbox, report)
+            _note(intake, ref)
         except Exception as error:
             # A server or config problem is reported plainly; anything else (e.g. the database
             # stayed locked) with its traceback. Either way the message that failed was not
@@ -72,4 +73,14 @@ def poll_all(
             )
             report.errors.append(f"{ref.key}: {error}")
             mailbox.close()  # reconnect next time rather than reuse a broken session
+            _note(intake, ref, str(error) or type(error).__name__)
     return report
+
+
+def _note(intake: Intake, ref: MailboxRef, error: str = "") -> None:
+    """Keep the mailbox's last success or error for the digest; never fails the poll."""
+    try:
+        with transaction(intake.factory) as session:
+            ledger.note_poll(session, ref.key, ref.account, intake.clock.now(), error)
+    except Exception:
+        log.exception("%s: could not record the poll's outcome", ref.key)

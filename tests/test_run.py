@@ -87,3 +87,11 @@ def test_a_wrong_authorization_code_is_reported_without_the_code(deployment: Dep
     assert "授权码" in done.stderr and "primary" in done.stderr
     assert "wrongcode-secret-xyz" not in done.stderr + done.stdout
     assert time.monotonic() - started < 60
+    # Each mailbox's outcome is kept for the organizers' digest, without the code.
+    status = dict(deployment.sql("select mailbox, last_error from mailbox_status"))
+    assert status["sl/junior"] == "" and status["sl/primary"]
+    assert "wrongcode-secret-xyz" not in status["sl/primary"]
+    [(success,)] = deployment.sql(
+        "select last_success_at from mailbox_status where mailbox = 'sl/primary'"
+    )
+    assert success is None

@@ -26,6 +26,7 @@ from intake.store.models import (
     FindingRow,
     LargeFile,
     Location,
+    MailboxStatus,
     Message,
     OutboxReply,
     RegistrationRow,
@@ -253,3 +254,16 @@ def replies_since(session: Session, recipient: str, since: datetime) -> int:
         )
         or 0
     )
+
+
+def note_poll(session: Session, mailbox: str, account: str, at: datetime, error: str = "") -> None:
+    """Record how a poll of a mailbox went: its last success, or its error."""
+    row = session.scalar(select(MailboxStatus).where(MailboxStatus.mailbox == mailbox))
+    if row is None:
+        row = MailboxStatus(mailbox=mailbox, account=account, last_error="")
+        session.add(row)
+    row.last_poll_at = at
+    if error:
+        row.last_error, row.last_error_at = error, at
+    else:
+        row.last_success_at, row.last_error = at, ""

@@ -272,3 +272,34 @@ class Cursor(Base):
     uidvalidity: Mapped[int] = mapped_column(Integer)
     last_uid: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MailboxStatus(Base):
+    """How the last polls of one mailbox went: what the digest tells organizers."""
+
+    __tablename__ = "mailbox_status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(160), unique=True)  # "campaign/group"
+    account: Mapped[str] = mapped_column(String(320))
+    last_poll_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")  # "" once a poll succeeds again
+
+
+class DigestRun(Base):
+    """One day's digest of one campaign: sent once, whatever restarts in between."""
+
+    __tablename__ = "digests"
+    __table_args__ = (UniqueConstraint("campaign", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(64))
+    day: Mapped[str] = mapped_column(String(10))  # the campaign's local date, YYYY-MM-DD
+    covers_from: Mapped[datetime | None]  # messages recorded since (the previous digest)
+    covers_to: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(16))  # sent, failed
+    recipients: Mapped[list[str]] = mapped_column(default=list)
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str] = mapped_column(Text, default="")
