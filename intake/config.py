@@ -217,6 +217,14 @@ class FormatSettings(_Settings):
     )
 
 
+class DigestSettings(_Settings):
+    # Who gets the organizers' daily digest; empty sends none (`intake digest --preview` still
+    # shows it).
+    recipients: tuple[str, ...] = ()
+    # When it is sent, local time of the campaign, "HH:MM".
+    time: str = Field(default="07:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
 class StageSettings(_Settings):
     # The stage's name in replies, e.g. "选题申报".
     label: str
@@ -271,6 +279,8 @@ class CampaignSettings(_Settings):
     limits: tuple[LimitSettings, ...] = ()
     # How submitted Word documents must be laid out.
     format: FormatSettings = FormatSettings()
+    # The organizers' daily digest.
+    digest: DigestSettings = DigestSettings()
 
     @field_validator("timezone")
     @classmethod
