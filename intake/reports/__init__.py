@@ -1,0 +1,1 @@
+"""What organizers take away from the ledger: the daily digest and the exports."""
