@@ -590,7 +590,7 @@ def _csv(rows: list[list[str]]) -> bytes:
 
 CHROMIUM_MISSING = (
     "Chromium is not installed: run `apt-get install chromium fonts-noto-cjk` "
-    "(or `python3 tasks.py test`)"
+    "(the fonts so that Chinese is not drawn as boxes)"
 )
 
 
