@@ -89,7 +89,7 @@ class ArchiveSettings(_Settings):
     # unpacked in all, the ratio of unpacked to packed size above which an archive is taken
     # for a zip bomb, and how deep archives may nest (2 = one archive inside the attached one).
     max_members: int = Field(default=200, ge=1)
-    max_total_mb: int = Field(default=512, ge=1)
+    max_total_mb: int = Field(default=200, ge=1)
     max_ratio: float = Field(default=200, gt=1)
     max_depth: int = Field(default=2, ge=1)
 

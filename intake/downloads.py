@@ -2,8 +2,9 @@
 
 Each download runs outside any transaction (it may take minutes); its outcome is then
 recorded in one. A passing failure (timeout, network, server error) is tried again later with
-a growing pause; a lasting one (a web page instead of the file, a wrong size, an expired
-link) or the last attempt gives up and asks the school to send the file as an attachment.
+a growing pause (at most an hour) while the link is valid, or `max_attempts` times when its
+expiry is unknown; a lasting one (a web page instead of the file, a wrong size, an expired
+link) gives up at once and asks the school to send the file as an attachment.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from intake.store.models import LargeFile, Message, StoredAttachment
 log = logging.getLogger(__name__)
 
 PASSING = ("timeout", "network", "http_error")
+MAX_PAUSE_MINUTES = 60
 BATCH = 20  # downloads per run, so a poll is never held up for long
 
 
@@ -92,8 +94,21 @@ def _one(
     except DownloadError as error:
         _failed(factory, settings, clock, on_failure, file_id, error, report)
         return
+    except Exception as error:  # a full disk and the like: try again later, like a timeout
+        log.exception("#%s: 超大附件 download failed", file_id)
+        failure = DownloadError("network", f"下载时出错：{type(error).__name__}")
+        _failed(factory, settings, clock, on_failure, file_id, failure, report)
+        return
     _stored(factory, archive, clock, file_id, fetched)
     report.downloaded += 1
+
+
+def _may_retry(row: LargeFile, settings: LargeFileSettings, now: datetime) -> bool:
+    """A link keeps being tried while it is valid: an outage of an hour must not cost a
+    school its file. Without a known expiry, `max_attempts` bounds the tries."""
+    if row.expires_at is not None:
+        return now < row.expires_at
+    return row.attempts < settings.max_attempts
 
 
 def _stored(
@@ -125,8 +140,9 @@ def _failed(
         assert row is not None
         row.attempts += 1
         row.last_error = f"{error.code}: {error.message}"
-        if error.code in PASSING and row.attempts < settings.max_attempts:
-            row.next_attempt_at = clock.now() + timedelta(minutes=2 ** (row.attempts - 1))
+        if error.code in PASSING and _may_retry(row, settings, clock.now()):
+            pause = min(2 ** (row.attempts - 1), MAX_PAUSE_MINUTES)
+            row.next_attempt_at = clock.now() + timedelta(minutes=pause)
             report.retrying += 1
         else:
             row.state = "failed"

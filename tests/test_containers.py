@@ -213,3 +213,47 @@ def test_a_link_that_gives_a_web_page_asks_the_school_to_resend(tmp_path: Path, 
         assert "SECRET" not in caplog.text
     finally:
         app.close()
+
+
+def test_word_lock_files_in_a_zipped_folder_are_left_out(app: App):
+    payload = utf8_zip(
+        [(f"材料/{SCHOOL}报告.docx", REPORT), (f"材料/~${SCHOOL}报告.docx", b"\0" * 162)]
+    )
+    message = _send(app, [("材料.zip", payload)])
+    row = _row(app, message)
+    assert (row["decision"], row["reasons"], row["warnings"]) == ("accepted", [], [])
+
+
+def test_cases_told_apart_by_their_folders(app: App):
+    case = make_docx("改进案例")
+    other = make_docx("改进案例", "另一篇案例的正文。")
+    payload = utf8_zip(
+        [(f"{SCHOOL}改进案例1/改进案例.docx", case), (f"{SCHOOL}改进案例2/改进案例.docx", other)]
+    )
+    message = _send(app, [("材料.zip", payload)])
+    row = _row(app, message)
+    assert (row["decision"], row["warnings"]) == ("accepted", [])
+    with app.intake.factory() as session:
+        slots = sorted(a.slot for a in session.get(Message, message.id).attachments if a.kind)
+    assert slots == ["1", "2"]
+
+
+def test_a_late_message_keeps_no_link_to_download(tmp_path: Path, fake_qq):
+    app = _build(tmp_path, large_files={"mode": "download"})
+    try:
+        ref = app.refs[0]
+        raw = make_mail(
+            "t@school.example",
+            ref.account,
+            f"{SCHOOL}报告",
+            [],
+            body=_link_body(f"{SCHOOL}报告.docx", "3.00K"),
+        )
+        late = datetime(2021, 5, 23, 9, 0, tzinfo=CST)
+        message = handle(app.intake, ref, RawMail(ref.key, "INBOX", 1, 1, late, raw))
+        row = _row(app, message)
+        assert row["reasons"] == ["late"]
+        assert [link["state"] for link in row["large_files"]] == ["asked"]
+        assert app.download_links().downloaded == 0
+    finally:
+        app.close()

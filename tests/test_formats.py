@@ -101,8 +101,8 @@ def test_a_case_too_long_or_signed_by_too_many_is_refused(app: App):
     )
     assert message.decision == "rejected"
     assert message.reasons == ["too_long", "too_many_signatories"]
-    assert "正文约 2600 字，超过每篇不超过 2500 字的要求" in reply
-    assert "署名 3 人（张三、李四、王五），超过不超过 2 人的要求" in reply
+    assert "正文约 2600 字，超过了“每篇不超过 2500 字”的要求" in reply
+    assert "署名 3 人（张三、李四、王五），超过了“署名不超过 2 人”的要求" in reply
 
 
 def test_a_campaign_may_make_a_font_problem_refuse_the_file(tmp_path: Path):
@@ -118,7 +118,7 @@ def test_a_pdf_is_accepted_with_its_pages_and_a_note_that_format_was_not_checked
     message, reply = _send(app, [(f"{SCHOOL}报告.pdf", _pdf("Report"))])
     assert (message.decision, message.warnings) == ("accepted", ["format_unchecked"])
     assert _facts(app, message)[0]["pdf"] == {"pages": 1, "chars": 1}
-    assert "是 PDF 文件，已受理，但无法自动检查字体" in reply
+    assert "是 PDF 文件，无法自动检查字体" in reply
 
 
 @pytest.mark.parametrize(
@@ -149,7 +149,7 @@ def test_without_libreoffice_a_doc_is_accepted_unchecked(app: App):
     app.intake.soffice = None
     message, reply = _send(app, [(f"{SCHOOL}报告.doc", b"\xd0\xcf\x11\xe0" + b"\0" * 600)])
     assert (message.decision, message.warnings) == ("accepted", ["format_unchecked"])
-    assert "暂时无法自动检查其格式" in reply
+    assert "的格式暂时无法自动检查" in reply
 
 
 def _legacy_word(docx: bytes) -> bytes:
@@ -200,3 +200,27 @@ def _pdf(text: str) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
+
+
+def test_a_document_a_reader_chokes_on_is_kept_unchecked_not_quarantined(
+    app: App, monkeypatch: pytest.MonkeyPatch
+):
+    from intake.documents import inspect as inspect_module
+
+    def choke(payload: bytes, filename: str = "") -> None:
+        raise AttributeError("a reader's own bug")
+
+    monkeypatch.setattr(inspect_module, "read_pdf_facts", choke)
+    message, _ = _send(app, [(f"{SCHOOL}报告.pdf", _pdf("x"))])
+    assert (message.decision, message.warnings) == ("accepted", ["format_unchecked"])
+
+
+def test_a_pdf_that_only_restricts_printing_opens(app: App):
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(_pdf("Report"))))
+    writer.encrypt(user_password="", owner_password="owner-only", algorithm="AES-128")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    message, _ = _send(app, [(f"{SCHOOL}报告.pdf", buffer.getvalue())])
+    assert (message.decision, message.warnings) == ("accepted", ["format_unchecked"])

@@ -85,23 +85,29 @@ def classify(mail: ParsedMail, campaign: Campaign, group: str) -> list[FileClaim
         alone = len(documents) == 1
         claim = _from_table(position, attachment, campaign, mail.subject if alone else "")
         if claim is None and patterns:
-            fallback = subject_match if alone else None
-            if attachment.source and per_archive[attachment.source] == 1:
-                # "双流区实验小学报告.zip" holding "报告.docx": the archive's name speaks for it.
-                fallback = _archive_match(attachment.source, patterns) or fallback
-            claim = _claim(position, attachment.filename, fallback, patterns)
+            claim = _claim(
+                position, attachment.filename, subject_match if alone else None, patterns
+            )
+            unnamed = claim is None or not claim.school
+            if attachment.source and per_archive[attachment.source] == 1 and unnamed:
+                # "双流区实验小学改进案例2/改进案例.docx": the folder or archive names the file.
+                claim = _claim_from_archive(position, attachment, patterns) or claim
         if claim is None or not claim.kind:
             claim = _by_keywords(position, attachment.filename, mail.subject, alone, campaign)
         claims.append(_sender_if_unnamed(_resolve_school(claim, mail, campaign, group), mail))
     return claims
 
 
-def _archive_match(source: str, patterns: dict[str, str]) -> NameMatch | None:
-    """What the names of the archives a file came from say, innermost first."""
-    for name in reversed(source.split("/")):
+def _claim_from_archive(
+    position: int, attachment: Attachment, patterns: dict[str, str]
+) -> FileClaim | None:
+    """The claim the innermost folder or archive name makes, as if it were the file's name."""
+    ending = split_ending(attachment.filename)[1]
+    for name in reversed(attachment.source.split("/")):
         found = match_name(name, patterns)
-        if found is not None:
-            return found
+        if found is not None and found.school:
+            claim = _claim(position, split_ending(name)[0] + ending, None, patterns)
+            return replace(claim, filename=attachment.filename) if claim is not None else None
     return None
 
 

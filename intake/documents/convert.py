@@ -29,6 +29,13 @@ def soffice() -> str | None:
 
 def to_docx(payload: bytes, ending: str, binary: str, timeout: float = TIMEOUT_SECONDS) -> bytes:
     """The .docx LibreOffice makes of a .doc or .wps file."""
+    try:
+        return _convert(payload, ending, binary, timeout)
+    except OSError as error:  # no space for the copy, soffice not executable …
+        raise ConversionError(str(error)) from error
+
+
+def _convert(payload: bytes, ending: str, binary: str, timeout: float) -> bytes:
     with tempfile.TemporaryDirectory(prefix="intake-convert-") as folder:
         work = Path(folder)
         source = work / f"document{ending}"

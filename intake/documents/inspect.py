@@ -8,6 +8,7 @@ can act on.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,6 +18,8 @@ from intake.documents.docx_facts import DocumentError, DocxFacts, read_docx_fact
 from intake.documents.pdf_facts import PdfFacts, read_pdf_facts
 
 Unchecked = Literal["", "pdf", "no_converter", "other"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,22 +44,24 @@ def inspect(filename: str, payload: bytes, soffice: str | None) -> Inspection:
             return _converted(filename, payload, ending, soffice)
     except DocumentError as error:
         return Inspection(error=str(error))
+    except Exception:
+        # A reader's own failure on an odd but perhaps valid file must not cost the school
+        # its submission: keep the file, say its format could not be checked.
+        log.warning("%s: could not be inspected", filename, exc_info=True)
+        return Inspection(unchecked="other")
     return Inspection(unchecked="other")
 
 
 def _converted(filename: str, payload: bytes, ending: str, soffice: str | None) -> Inspection:
-    if not payload.startswith(b"\xd0\xcf\x11\xe0") and not payload.startswith(b"PK"):
-        raise DocumentError(
-            f"文件“{filename}”不是有效的 Word 文档，可能已损坏或只是改了扩展名，"
-            "请用 Word 或 WPS 另存为 .docx 后重新发送"
-        )
+    if not payload.strip():
+        raise DocumentError(f"文件“{filename}”是空的（0 字节），请检查附件后重新发送")
     if soffice is None:
         return Inspection(unchecked="no_converter")
     try:
+        # Word also saves RTF and HTML under .doc, and opens them: let LibreOffice try any.
         converted = to_docx(payload, ending, soffice)
-    except ConversionError as error:
-        raise DocumentError(
-            f"文件“{filename}”无法打开（可能已损坏或设有密码），"
-            "请用 Word 或 WPS 另存为 .docx 后重新发送"
-        ) from error
+    except ConversionError:
+        # Damaged, protected, or the converter itself failed: kept, format not checked.
+        log.warning("%s: LibreOffice could not convert it", filename, exc_info=True)
+        return Inspection(unchecked="no_converter")
     return Inspection(docx=read_docx_facts(converted, filename), converted=True)

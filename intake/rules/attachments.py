@@ -26,10 +26,16 @@ class Archives:
                 params = {**base, "code": opened.error_code, "error": opened.error}
                 where = None if alone else position
                 findings.append(Finding(self.name, "bad_archive", Severity.REJECT, params, where))
-            elif opened.unsafe:
+                continue
+            if opened.unsafe:
                 params = {**base, "paths": list(opened.unsafe)}
                 findings.append(
                     Finding(self.name, "unsafe_member", Severity.WARN, params, position)
+                )
+            if opened.locked:
+                params = {**base, "paths": list(opened.locked)}
+                findings.append(
+                    Finding(self.name, "locked_member", Severity.WARN, params, position)
                 )
         return findings
 
@@ -137,8 +143,10 @@ class LargeFiles:
                 "expires": attachment.link.expires_text,
             }
             findings.append(Finding(self.name, "large_file_link", Severity.INFO, params, position))
+        attached = {attachment.filename for attachment in facts.mail.attachments}
         for link in facts.mail.links:
-            if link.url not in kept:
+            # A link to a file that is attached as well needs nothing from the school.
+            if link.url not in kept and link.filename not in attached:
                 params = {"filename": link.filename, "size": link.size_text}
                 findings.append(Finding(self.name, "large_file_not_kept", Severity.WARN, params))
         return findings

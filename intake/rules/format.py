@@ -37,7 +37,7 @@ class DocumentFormat:
                 findings.append(
                     self._finding("unreadable_document", Severity.REJECT, params, claim)
                 )
-            elif inspection.unchecked in ("pdf", "no_converter"):
+            elif inspection.unchecked:
                 params = {**base, "why": inspection.unchecked}
                 findings.append(self._finding("format_unchecked", Severity.WARN, params, claim))
             if inspection.docx is not None:

@@ -21,7 +21,9 @@ def ledger_rows(
         query = select(Message).options(selectinload(Message.locations)).order_by(Message.id)
         if campaign:
             query = query.where(Message.campaign == campaign)
-        replies = {row.message_pk: row for row in session.scalars(select(OutboxReply))}
+        replies: dict[int, OutboxReply] = {}
+        for reply in session.scalars(select(OutboxReply).order_by(OutboxReply.id)):
+            replies.setdefault(reply.message_pk, reply)  # the answer, not a later follow-up
         links: dict[int, list[dict[str, Any]]] = {}
         for file in session.scalars(select(LargeFile).order_by(LargeFile.id)):
             links.setdefault(file.message_pk, []).append(_large_file(file))
