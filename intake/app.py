@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from intake import digests
 from intake.archives.unpack import Limits
 from intake.campaigns.campaign import Campaign, MailboxRef, all_mailboxes, load_campaigns
 from intake.clock import Clock, SystemClock
@@ -26,6 +28,8 @@ from intake.replies import compose_download_failed, templates
 from intake.store.archive import Archive
 from intake.store.db import make_engine, session_factory, upgrade
 from intake.store.models import LargeFile, Message, OutboxReply
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -74,8 +78,12 @@ class App:
     def _ask_to_resend(self, session: Session, file: LargeFile, message: Message, why: str) -> None:
         """Queue a word to the school that a 超大附件 could not be downloaded."""
         ref = next(
-            r for r in self.refs if (r.campaign.id, r.group) == (message.campaign, message.group)
+            (r for r in self.refs if (r.campaign.id, r.group) == (message.campaign, message.group)),
+            None,
         )
+        if ref is None:  # its campaign is no longer configured: nobody to write from
+            log.warning("#%s: no configured mailbox to write about %s", message.id, file.filename)
+            return
         first = session.scalar(
             select(OutboxReply).where(OutboxReply.message_pk == message.id).order_by(OutboxReply.id)
         )
@@ -96,6 +104,22 @@ class App:
         zone = ref.campaign.zone
         midnight = datetime.combine(now.astimezone(zone).date(), day_time(0), zone)
         enqueue(session, message, ref.account, reply, self.config.settings.replies, midnight)
+
+    def send_due_digests(self) -> list[str]:
+        """Each campaign's digest that is due today and not yet sent; returns those sent."""
+        now = self.intake.clock.now()
+        due = [c for c in self.campaigns if digests.is_due(self.intake.factory, c, now)]
+        return [c.id for c in due if self.send_digest(c, now)]
+
+    def send_digest(self, campaign: Campaign, now: datetime | None = None) -> bool:
+        prepared = digests.prepare(
+            self.intake.factory, self.intake.templates, campaign, now or self.intake.clock.now()
+        )
+        try:
+            sender = next(iter(campaign.settings.groups.values())).mailbox.account.lower()
+            return digests.send(self.intake.factory, prepared, campaign, self.transport(sender))
+        finally:
+            self.close_transports()
 
     def send_replies(self) -> SendReport:
         try:

@@ -11,11 +11,13 @@ from typing import Any
 import click
 
 from intake import demo as demo_module
+from intake import digests as digests_module
 from intake.app import App, build
-from intake.campaigns.campaign import load_campaigns
+from intake.campaigns.campaign import Campaign, load_campaigns
 from intake.config import Config, ConfigError, load_config
 from intake.jobs import poll_and_send, run_forever
 from intake.replies import LEVEL_LABELS, RECORD_LABELS
+from intake.reports import exports
 from intake.store import views
 from intake.store.views import ledger_rows
 
@@ -146,12 +148,7 @@ def registrations(ctx: click.Context, as_json: bool, campaign: str | None) -> No
     """Registered contacts and cases, and the counties or schools below a minimum."""
     app = _app(ctx)
     try:
-        chosen = [c for c in app.campaigns if campaign in (None, c.id)]
-        if not chosen:
-            raise click.UsageError(
-                f"没有活动 {campaign}；可选：{', '.join(c.id for c in app.campaigns)}"
-            )
-        reports = [views.registrations(app.intake.factory, c) for c in chosen]
+        reports = [views.registrations(app.intake.factory, c) for c in _campaigns(app, campaign)]
     finally:
         app.close()
     if as_json:
@@ -176,6 +173,80 @@ def _print_registrations(report: dict[str, Any]) -> None:
             f"  未达下限：{short['holder']} {level}{RECORD_LABELS.get(short['record'], '')} "
             f"{short['count']} 个（至少 {short['min']} 个）"
         )
+
+
+@main.command()
+@click.option("--campaign", default=None, help="Only this campaign.")
+@click.option("--send", "send_now", is_flag=True, help="Send it now to the configured recipients.")
+@click.option(
+    "--preview",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write the HTML to this file (the text version is printed).",
+)
+@click.pass_context
+def digest(ctx: click.Context, campaign: str | None, send_now: bool, preview: Path | None) -> None:
+    """The organizers' daily digest: preview it, or send it now."""
+    app = _app(ctx)
+    try:
+        chosen = _campaigns(app, campaign)
+        for item in chosen:
+            prepared = digests_module.prepare(
+                app.intake.factory, app.intake.templates, item, app.intake.clock.now()
+            )
+            click.echo(prepared.text)
+            if preview is not None:
+                target = (
+                    preview if len(chosen) == 1 else preview.with_stem(f"{preview.stem}-{item.id}")
+                )
+                target.write_text(prepared.html, encoding="utf-8")
+                click.echo(f"HTML: {target}")
+            if send_now:
+                if not item.settings.digest.recipients:
+                    raise click.ClickException(
+                        f"{item.id}: 未配置汇总收件人（campaigns.{item.id}.digest.recipients）"
+                    )
+                if not app.send_digest(item):
+                    raise click.ClickException(f"{item.id}: 汇总未能发出，详见日志")
+                click.echo(f"{item.id}: 已发送给 {', '.join(item.settings.digest.recipients)}")
+    finally:
+        app.close()
+
+
+@main.command()
+@click.option("--campaign", default=None, help="The campaign (required for xlsx and csv).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["xlsx", "csv"]), default="xlsx", show_default=True
+)
+@click.option("--bundle", is_flag=True, help="A zip of every accepted file, named for judges.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.pass_context
+def export(ctx: click.Context, campaign: str | None, fmt: str, bundle: bool, output: Path) -> None:
+    """Files for organizers: the entries and schools as Excel or CSV, or the files as a zip."""
+    app = _app(ctx)
+    try:
+        with app.intake.factory() as session:
+            if bundle:
+                report = exports.export_bundle(session, _campaigns(app, campaign), output)
+                click.echo(f"{output}: {report.files} 个文件")
+                for missing in report.missing:
+                    click.echo(f"  缺少文件（未下载或已丢失）：{missing}")
+                return
+            if campaign is None:
+                raise click.UsageError("请用 --campaign 指定活动")
+            [chosen] = _campaigns(app, campaign)
+            (exports.export_xlsx if fmt == "xlsx" else exports.export_csv)(session, chosen, output)
+            click.echo(f"{output}: 已导出")
+    finally:
+        app.close()
+
+
+def _campaigns(app: App, key: str | None) -> list[Campaign]:
+    chosen = [c for c in app.campaigns if key in (None, c.id)]
+    if not chosen:
+        known = ", ".join(c.id for c in app.campaigns)
+        raise click.UsageError(f"没有活动 {key}；可选：{known}")
+    return chosen
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:

@@ -98,6 +98,7 @@ def _decide_and_record(
             raw,
             sha,
             raw_path,
+            intake.clock.now(),
             decision=str(verdict.decision),
             reasons=verdict.reasons,
             warnings=verdict.warnings,
@@ -111,7 +112,7 @@ def _decide_and_record(
         )
         filenames, stored = _store_files(session, intake, message, mail, facts, verdict)
         if verdict.decision in (Decision.ACCEPTED, Decision.REJECTED):
-            _note_links_not_kept(session, intake, message, mail, ref)
+            _note_links_not_kept(session, intake, message, mail, ref, _kept_links(mail, verdict))
         tables = {(p.kind, p.school) for p in verdict.placements if facts.claims[p.position].sheet}
         ledger.register_rows(session, message, tables, stored, verdict.rows)
         ledger.add_findings(session, message, verdict.findings)
@@ -194,11 +195,18 @@ def _named_school(facts: MessageFacts) -> str:
 
 
 def _new_message(
-    session: Session, ref: MailboxRef, raw: RawMail, sha: str, raw_path: str, **fields: Any
+    session: Session,
+    ref: MailboxRef,
+    raw: RawMail,
+    sha: str,
+    raw_path: str,
+    now: datetime,
+    **fields: Any,
 ) -> Message:
     """Add the ledger row, give it its receipt number and note where it was seen."""
     message = Message(
         sha256=sha,
+        recorded_at=now,
         campaign=ref.campaign.id,
         group=ref.group,
         mailbox=raw.mailbox,
@@ -228,6 +236,7 @@ def _store_files(
     placements = {p.position: p for p in verdict.placements}
     claims = {claim.position: claim for claim in facts.claims}
     archive, now = intake.archive, intake.clock.now()
+    kept_links = _kept_links(mail, verdict)
     filenames, stored = {}, {}
     for position, attachment in enumerate(mail.attachments):
         if attachment.link is None:
@@ -255,7 +264,7 @@ def _store_files(
         # A file from an archive is shown with its archive: "材料.zip/报告.docx".
         shown = f"{attachment.source}/{attachment.filename}" if attachment.source else None
         filenames[position], stored[position] = shown or attachment.filename, row.id
-        if attachment.link is not None:
+        if attachment.link is not None and attachment.link.url in kept_links:
             ledger.add_large_file(session, message, row, attachment.link, facts.campaign.zone, now)
         placement = placements.get(position)
         if placement is not None:
@@ -271,12 +280,28 @@ def _store_files(
     return filenames, stored
 
 
+def _kept_links(mail: ParsedMail, verdict: Verdict) -> set[str]:
+    """The 超大附件 links to download: files of an accepted message that were taken."""
+    if verdict.decision is not Decision.ACCEPTED:
+        return set()
+    return {
+        attachment.link.url
+        for position, attachment in enumerate(mail.attachments)
+        if attachment.link is not None
+        and verdict.outcomes.get(position) in ("accepted", "supporting")
+    }
+
+
 def _note_links_not_kept(
-    session: Session, intake: Intake, message: Message, mail: ParsedMail, ref: MailboxRef
+    session: Session,
+    intake: Intake,
+    message: Message,
+    mail: ParsedMail,
+    ref: MailboxRef,
+    kept: set[str],
 ) -> None:
     """Record every 超大附件 link not taken as a file, so organizers see what it was and when
     it expires."""
-    kept = {a.link.url for a in mail.attachments if a.link is not None}
     for link in mail.links:
         if link.url not in kept:
             zone, now = ref.campaign.zone, intake.clock.now()
@@ -354,6 +379,7 @@ def _quarantine(
             raw,
             sha,
             raw_path,
+            intake.clock.now(),
             message_id="",
             sender="",
             decision=str(Decision.QUARANTINED),

@@ -1,4 +1,5 @@
-"""`intake run`: the same poll and send as `intake poll --once`, on an APScheduler timer.
+"""`intake run`: the same poll and send as `intake poll --once`, on an APScheduler timer,
+and each campaign's daily digest at its configured local time.
 
 Only wiring lives here; the jobs call the functions the commands call. SIGTERM and Ctrl-C
 stop the scheduler after the job in progress has finished its current message.
@@ -10,6 +11,7 @@ import logging
 import signal
 from types import FrameType
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from intake.app import App
@@ -22,14 +24,20 @@ def poll_and_send(app: App) -> list[str]:
     the mailboxes' errors."""
     report = app.poll()
     if app.config.settings.large_files.mode == "download":
-        fetched = app.download_links()
-        log.info(
-            "downloads: %s done, %s retrying, %s given up",
-            fetched.downloaded,
-            fetched.retrying,
-            fetched.failed,
-        )
+        try:
+            fetched = app.download_links()
+            log.info(
+                "downloads: %s done, %s retrying, %s given up",
+                fetched.downloaded,
+                fetched.retrying,
+                fetched.failed,
+            )
+        except Exception:  # the replies below must go out whatever happened here
+            log.exception("downloads failed")
     sent = app.send_replies()
+    # A digest whose time passed while intake was stopped goes out now, once.
+    for campaign in app.send_due_digests():
+        log.info("%s: daily digest sent", campaign)
     log.info(
         "poll: %s new message(s), %s reply(ies) sent, %s retrying, %s failed; %s error(s)",
         report.fetched,
@@ -43,7 +51,10 @@ def poll_and_send(app: App) -> list[str]:
 
 def run_forever(app: App) -> None:
     minutes = app.config.settings.polling.interval_minutes
-    scheduler = BlockingScheduler(timezone="UTC")
+    # One worker: the poll and the digest share the mail sessions, so they take turns.
+    scheduler = BlockingScheduler(
+        timezone="UTC", executors={"default": ThreadPoolExecutor(max_workers=1)}
+    )
     # One poll at a time: a slow poll is never overlapped by the next one.
     scheduler.add_job(
         poll_and_send,
@@ -55,6 +66,22 @@ def run_forever(app: App) -> None:
         coalesce=True,
         next_run_time=app.intake.clock.now(),
     )
+
+    for campaign in app.campaigns:
+        digest = campaign.settings.digest
+        if not digest.recipients:
+            continue
+        hour, minute = (int(part) for part in digest.time.split(":"))
+        scheduler.add_job(
+            app.send_due_digests,
+            "cron",
+            hour=hour,
+            minute=minute,
+            timezone=campaign.zone,
+            id=f"digest-{campaign.id}",
+            max_instances=1,
+            coalesce=True,
+        )
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current job", signum)

@@ -1,0 +1,143 @@
+"""Sending the organizers' daily digest: once a day per campaign, whatever restarts.
+
+Each day's digest is noted in `digests` with the span it covers; the next one starts where the
+last sent one ended, so nothing is reported twice or skipped. A digest that could not be sent
+is noted as failed and tried again at the next chance the same day.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, formataddr, make_msgid
+
+from jinja2 import Environment
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from intake.campaigns.campaign import Campaign
+from intake.mail.smtp import SendError, Transport
+from intake.reports.digest import gather, render
+from intake.store.db import transaction
+from intake.store.models import DigestRun
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One campaign's digest for one day, rendered and ready to send."""
+
+    campaign: str
+    day: date
+    since: datetime | None
+    now: datetime
+    subject: str
+    html: str
+    text: str
+
+
+def prepare(
+    factory: sessionmaker[Session], env: Environment, campaign: Campaign, now: datetime
+) -> Prepared:
+    """The digest of everything since the last one sent."""
+    day = campaign.local(now).date()
+    with factory() as session:
+        since = _last_sent(session, campaign.id)
+        digest = gather(session, campaign, since, now)
+    html, text = render(env, digest)
+    subject = f"【每日汇总】{campaign.settings.name} {day.month}月{day.day}日"
+    return Prepared(campaign.id, day, since, now, subject, html, text)
+
+
+def is_due(factory: sessionmaker[Session], campaign: Campaign, now: datetime) -> bool:
+    """Past the campaign's digest time today, with recipients, and not yet sent today."""
+    settings = campaign.settings.digest
+    if not settings.recipients:
+        return False
+    local = campaign.local(now)
+    hour, minute = (int(part) for part in settings.time.split(":"))
+    if local.time() < time(hour, minute):
+        return False
+    with factory() as session:
+        return not _sent_on(session, campaign.id, local.date())
+
+
+def send(
+    factory: sessionmaker[Session],
+    prepared: Prepared,
+    campaign: Campaign,
+    transport: Transport,
+) -> bool:
+    """Send a prepared digest to the campaign's recipients and note the outcome."""
+    sender = _sender(campaign)
+    recipients = list(campaign.settings.digest.recipients)
+    error = ""
+    for recipient in recipients:
+        raw, message_id = _mail(prepared, campaign, sender, recipient)
+        try:
+            transport.send(sender, recipient, raw, message_id)
+        except SendError as failure:
+            error = f"{recipient}: {failure}"
+            log.error("%s: digest to %s not sent: %s", campaign.id, recipient, failure)
+    _note(factory, prepared, recipients, error)
+    return not error
+
+
+def _sender(campaign: Campaign) -> str:
+    first = next(iter(campaign.settings.groups.values()))
+    return first.mailbox.account.lower()
+
+
+def _mail(prepared: Prepared, campaign: Campaign, sender: str, recipient: str) -> tuple[bytes, str]:
+    message = EmailMessage(policy=SMTP)
+    display = campaign.settings.organizer or campaign.settings.name
+    message["From"] = formataddr((display, sender))
+    message["To"] = recipient
+    message["Subject"] = prepared.subject
+    message["Date"] = format_datetime(prepared.now)
+    message_id = make_msgid(f"digest.{prepared.campaign}", sender.rpartition("@")[2])
+    message["Message-ID"] = message_id
+    # A report, not a conversation: robots must not answer it (RFC 3834).
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(prepared.text, charset="utf-8", cte="base64")
+    message.add_alternative(prepared.html, subtype="html", charset="utf-8", cte="base64")
+    return message.as_bytes(), message_id.strip("<>")
+
+
+def _note(
+    factory: sessionmaker[Session], prepared: Prepared, recipients: list[str], error: str
+) -> None:
+    with transaction(factory) as session:
+        row = session.scalar(
+            select(DigestRun).where(
+                DigestRun.campaign == prepared.campaign, DigestRun.day == prepared.day.isoformat()
+            )
+        )
+        if row is None:
+            row = DigestRun(campaign=prepared.campaign, day=prepared.day.isoformat())
+            session.add(row)
+        row.covers_from, row.covers_to = prepared.since, prepared.now
+        row.recipients, row.last_error = recipients, error
+        row.state = "failed" if error else "sent"
+        row.sent_at = None if error else prepared.now
+
+
+def _last_sent(session: Session, campaign: str) -> datetime | None:
+    query = (
+        select(DigestRun.covers_to)
+        .where(DigestRun.campaign == campaign, DigestRun.state == "sent")
+        .order_by(DigestRun.covers_to.desc())
+        .limit(1)
+    )
+    return session.scalar(query)
+
+
+def _sent_on(session: Session, campaign: str, day: date) -> bool:
+    row = session.scalar(
+        select(DigestRun).where(DigestRun.campaign == campaign, DigestRun.day == day.isoformat())
+    )
+    return row is not None and row.state == "sent"
