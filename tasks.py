@@ -2,9 +2,9 @@
 """Set-up and checks with nothing but python3: `python3 tasks.py demo` or `python3 tasks.py test`.
 
 demo  creates .venv, installs intake, and replays the sample inbox into var/demo/.
-test  creates .venv with the test tools, installs Debian's dovecot-imapd, LibreOffice and
-      unar when they are missing and this user may (root with apt-get), then runs ruff, mypy and the
-      whole test suite.
+test  creates .venv with the test tools, installs Debian's dovecot-imapd, LibreOffice, unar
+      and Chromium when they are missing and this user may (root with apt-get), then runs
+      ruff, mypy and the whole test suite.
 """
 
 from __future__ import annotations
@@ -80,6 +80,19 @@ def ensure_unar() -> None:
         )
 
 
+def ensure_chromium() -> None:
+    # The digest's HTML is rendered in headless Chromium, with Chinese fonts, and checked.
+    if shutil.which("chromium"):
+        return
+    if can_apt():
+        apt_install("--no-install-recommends", "chromium", "fonts-noto-cjk")
+    else:
+        print(
+            "Chromium is missing and cannot be installed by this user: "
+            "the digest screenshot test will be skipped"
+        )
+
+
 def ensure_libreoffice() -> None:
     # Tests write real .xlsx, .xls and .docx files with LibreOffice, as schools' offices do.
     if shutil.which("soffice"):
@@ -104,6 +117,7 @@ def test() -> int:
     ensure_dovecot()
     ensure_libreoffice()
     ensure_unar()
+    ensure_chromium()
     sh(BIN / "ruff", "check", "intake", "tests", "migrations", "samples", "tasks.py")
     sh(BIN / "mypy")
     return sh(BIN / "pytest", *sys.argv[2:], check=False)
