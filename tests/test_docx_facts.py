@@ -364,16 +364,142 @@ def test_paragraphs_in_tables_are_listed_and_counted() -> None:
 
     facts = read_docx_facts(saved(document), FILENAME)
 
+    # The caption and the cells are not body text for the size check, but Word counts them.
     assert [(p.index, p.text, p.role) for p in facts.paragraphs] == [
         (0, "标题", "title"),
-        (1, "表1 各年级阅读得分", "body"),
-        (2, "年级", "body"),
-        (3, "得分", "body"),
-        (4, "五年级", "body"),
-        (5, "512", "body"),
+        (1, "表1 各年级阅读得分", "other"),
+        (2, "年级", "other"),
+        (3, "得分", "other"),
+        (4, "五年级", "other"),
+        (5, "512", "other"),
         (6, "结语。", "body"),
     ]
     assert facts.body_chars == 9 + 2 + 2 + 3 + 1 + 3
+
+
+def test_captions_by_style_or_by_number_are_not_body() -> None:
+    document = blank_document()
+    document.add_paragraph("标题")
+    document.add_paragraph("双流区实验小学 张三")
+    document.add_paragraph("正文。")
+    # Chinese Word gives its built-in caption style an id such as "a7"; the name is "caption".
+    caption = document.styles.add_style("Figure Label", WD_STYLE_TYPE.PARAGRAPH)
+    caption.style_id = "a7"
+    caption.element.name_val = "caption"
+    chinese = document.styles.add_style("图片题注", WD_STYLE_TYPE.PARAGRAPH)
+    based = document.styles.add_style("Picture Note", WD_STYLE_TYPE.PARAGRAPH)
+    based.base_style = document.styles["Caption"]
+    document.add_paragraph("学生阅读时间分布", style=caption)
+    document.add_paragraph("各年级得分", style=chinese)
+    document.add_paragraph("教师访谈记录", style=based)
+    for text in ["图1 学生阅读时间", "表 2 各年级得分", "图１－２ 课堂实录"]:
+        document.add_paragraph(text)
+    document.add_paragraph("图书馆每周开放五天。")
+
+    facts = read_docx_facts(saved(document), FILENAME)
+
+    assert [p.role for p in facts.paragraphs] == [
+        "title",
+        "author",
+        "body",
+        *["other"] * 6,
+        "body",
+    ]
+    assert facts.body_chars == sum(
+        word_count(p.text) for p in facts.paragraphs if p.role in ("body", "other")
+    )
+
+
+def test_a_table_before_the_title_is_not_the_title() -> None:
+    document = blank_document()
+    table = document.add_table(rows=1, cols=2)
+    table.rows[0].cells[0].text = "学校"
+    table.rows[0].cells[1].text = "双流区实验小学"
+    document.add_paragraph("关于提升学生阅读素养的改进案例")
+    document.add_paragraph("双流区实验小学 张三")
+
+    facts = read_docx_facts(saved(document), FILENAME)
+
+    assert [p.role for p in facts.paragraphs] == ["other", "other", "title", "author"]
+    assert facts.signatories == ("张三",)
+
+
+def sized_paragraph(document: Any, text: str, half_points: int, *, bold: bool = False) -> None:
+    run = document.add_paragraph().add_run(text)
+    set_size(run_properties(run), half_points)
+    if bold:
+        set_bold(run_properties(run))
+
+
+@pytest.mark.parametrize("label", ["附件2", "附件 1：", "附件二", "附件：", "附件３"])
+def test_an_annex_label_before_the_title_is_not_the_title(label: str) -> None:
+    document = blank_document()
+    sized_paragraph(document, label, 32)
+    sized_paragraph(document, "关于提升学生阅读素养的改进案例", 36, bold=True)
+    sized_paragraph(document, "双流区实验小学 张三", 24)
+    sized_paragraph(document, "我校学生阅读能力较强。", 24)
+
+    facts = read_docx_facts(saved(document), FILENAME)
+
+    assert [p.role for p in facts.paragraphs] == ["other", "title", "author", "body"]
+    assert facts.signatories == ("张三",)
+
+
+def test_a_title_over_two_paragraphs_with_the_same_look() -> None:
+    document = blank_document()
+    sized_paragraph(document, "附件1", 32)
+    sized_paragraph(document, "基于2021年质量监测结果的", 36, bold=True)
+    sized_paragraph(document, "小学语文阅读教学改进案例", 36, bold=True)
+    sized_paragraph(document, "——以双流区实验小学为例", 30)
+    sized_paragraph(document, "双流区实验小学 张三", 24)
+    sized_paragraph(document, "我校学生阅读能力较强。", 24)
+
+    facts = read_docx_facts(saved(document), FILENAME)
+
+    assert [p.role for p in facts.paragraphs] == [
+        "other",
+        "title",
+        "title",
+        "title",
+        "author",
+        "body",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("second", "role"),
+    [
+        # A different size or boldness is not the title's second line.
+        (("小学语文阅读教学改进案例", 36, False), "body"),
+        (("小学语文阅读教学改进案例", 32, True), "body"),
+        # A sentence, a numbered heading and an author line never are.
+        (("我校学生阅读能力较强。", 36, True), "body"),
+        (("一、问题的提出", 36, True), "body"),
+        (("双流区实验小学 张三", 36, True), "author"),
+    ],
+)
+def test_what_is_not_a_second_title_line(second: tuple[str, int, bool], role: str) -> None:
+    document = blank_document()
+    sized_paragraph(document, "基于2021年质量监测结果的", 36, bold=True)
+    text, size, bold = second
+    sized_paragraph(document, text, size, bold=bold)
+    sized_paragraph(document, "我校学生阅读能力较强。", 24)
+
+    facts = read_docx_facts(saved(document), FILENAME)
+
+    assert [p.role for p in facts.paragraphs] == ["title", role, "body"]
+
+
+def test_a_document_in_one_look_has_a_one_line_title() -> None:
+    document = blank_document()
+    for text in ["关于提升学生阅读素养的改进案例", "存在的问题与改进", "我校学生阅读能力较强。"]:
+        sized_paragraph(document, text, 24)
+    sized_paragraph(document, "改进措施", 24, bold=True)
+    sized_paragraph(document, "开展整本书阅读。", 24)
+
+    facts = read_docx_facts(saved(document), FILENAME)
+
+    assert [p.role for p in facts.paragraphs] == ["title", "body", "body", "body", "body"]
 
 
 # ---------------------------------------------------------------------- margins
@@ -454,6 +580,27 @@ def test_title_author_lines_and_body() -> None:
             ["title", "author", "author", "author", "body"],
         ),
         (["标题", "（一）双流区实验小学的做法"], ["title", "body"]),
+        # An unnumbered short heading after the author line is a heading, not an author line.
+        *[
+            (
+                ["标题", "双流区实验小学 张三", heading, "正文。"],
+                ["title", "author", "body", "body"],
+            )
+            for heading in ["存在不足", "今后打算", "主要经验", "学校概况", "一、背景", "背景"]
+        ],
+        (["标题", "双流区棠湖中学", "反思", "正文。"], ["title", "author", "body", "body"]),
+        (["标题", "学校概况", "正文。"], ["title", "body", "body"]),
+        (["标题", "走出误区", "正文。"], ["title", "body", "body"]),
+        # A name glued to the unit's name starts with a surname; "为例" does not.
+        (["标题", "双流区实验小学张三", "正文。"], ["title", "author", "body"]),
+        (["标题", "以双流区实验小学为例", "正文。"], ["title", "body", "body"]),
+        (["标题", "以学生为中心", "正文。"], ["title", "body", "body"]),
+        (["标题", "双流区棠湖中学", "实践", "正文。"], ["title", "author", "body", "body"]),
+        # A single name counts only right after a unit line; a title or a label may go with it.
+        (["标题", "作者：张三", "李四", "正文。"], ["title", "author", "body", "body"]),
+        (["标题", "双流区棠湖中学", "李小明", "正文。"], ["title", "author", "author", "body"]),
+        (["标题", "校长 张三", "正文。"], ["title", "author", "body"]),
+        (["标题", "主持人：张三  成员：李四", "正文。"], ["title", "author", "body"]),
         # Long lines are body text.
         (["标题", "双流区实验小学" + "的" * 40], ["title", "body"]),
         (["只有标题"], ["title"]),
@@ -484,6 +631,27 @@ def test_role_heuristics(texts: list[str], roles: list[str]) -> None:
         (["成都市双流区 王五"], ("王五",)),
         ("双流区实验小学 张三", ("张三",)),
         ([], ()),
+        # Labels, job titles, departments and contact details are not people.
+        (["双流区实验小学 校长 张三 教导主任 李四"], ("张三", "李四")),
+        (["主持人：张三  成员：李四"], ("张三", "李四")),
+        (["课题负责人：张三"], ("张三",)),
+        (["第一作者：张三 通讯作者：李四"], ("张三", "李四")),
+        (["双流区实验小学 语文教师 张三"], ("张三",)),
+        (["双流区实验小学 张三 电话：13812345678"], ("张三",)),
+        (["双流区实验小学教导处 张三"], ("张三",)),
+        (
+            ["双流区实验小学 课题组 张三 副校长 李四 班主任 王五 骨干教师 赵六"],
+            ("张三", "李四", "王五", "赵六"),
+        ),
+        (["双流区实验小学 张三副校长 教科室主任 李四 邮箱：zs@163.com"], ("张三", "李四")),
+        (["双流区实验小学 校长张三 三年级语文教师 李四 手机 13812345678"], ("张三", "李四")),
+        (["申报人：张三 联系电话：028-85812345"], ("张三",)),
+        (["张三 语文 李四 数学"], ("张三", "李四")),
+        (["双流区实验小学 执笔人张三 语文教师李四 女 汉族"], ("张三", "李四")),
+        # Every unit's name is cut, not only the last one.
+        (["双流区棠湖中学 张三  双流区实验小学 李四"], ("张三", "李四")),
+        (["双流区棠湖中学张三 双流区实验小学李四"], ("张三", "李四")),
+        (["双流区中心小学 张三"], ("张三",)),
     ],
 )
 def test_signatories(lines: list[str], expected: tuple[str, ...]) -> None:

@@ -36,8 +36,9 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import docx
@@ -47,7 +48,8 @@ from docx.oxml.parser import parse_xml
 # lxml elements: lxml ships without type information.
 Element = Any
 
-Role = Literal["title", "author", "body"]
+# "other": a paragraph in a table, a caption, an annex label before the title.
+Role = Literal["title", "author", "body", "other"]
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
@@ -90,7 +92,10 @@ _FONT_NAMES = {
 _SENTENCE_ENDS = tuple("。！？；.!?;")
 _AUTHOR_LINE_MAX = 40
 _AUTHOR_LINES_MAX = 3
+_TITLE_LINE_MAX = 40
 # Words that end a unit's name on an author line ("双流区实验小学", "双流区教育科学研究院").
+# A unit word counts only after at least one character of the unit's own name: "学校概况" is
+# a heading, "实验学校" a unit.
 _UNIT_WORDS = (
     "学校",
     "小学",
@@ -109,37 +114,146 @@ _UNIT_WORDS = (
     "教科所",
     "中心",
 )
-# A district or county ends a word: "双流区 张三", not "区域背景".
-_DISTRICT = re.compile(r"[\u4e00-\u9fff][区县](?=$|[\s,，、;；:：(（])")
-_LABEL = re.compile(
-    r"(课题组成员|执笔人|执笔|撰稿人|撰稿|撰写人|撰写|作者|单位|成员|负责人|报告人|"
-    r"指导教师|指导老师)\s*:"
+# A district or county is a word of its own ("双流区 张三"); these words end in 区 but are not.
+_NOT_DISTRICTS = ("社区", "小区", "园区", "片区", "山区", "景区", "误区", "盲区", "禁区", "雷区")
+# A heading's words, never a unit's name: "以学生为中心", "基于…的小学…".
+_NOT_UNIT_STARTS = ("以", "基于", "关于", "在", "对", "为", "让")
+# Labels before the people they name ("作者：", "课题负责人：", "电话：").
+_LABEL_WORDS = frozenset(
+    {
+        "作者",
+        "第一作者",
+        "第二作者",
+        "第三作者",
+        "通讯作者",
+        "通信作者",
+        "执笔",
+        "执笔人",
+        "撰稿",
+        "撰稿人",
+        "撰写",
+        "撰写人",
+        "主持",
+        "主持人",
+        "成员",
+        "主要成员",
+        "核心成员",
+        "课题组成员",
+        "研究成员",
+        "参与人",
+        "参与者",
+        "负责人",
+        "课题负责人",
+        "项目负责人",
+        "报告人",
+        "申报人",
+        "指导",
+        "指导者",
+        "指导教师",
+        "指导老师",
+        "联系人",
+        "姓名",
+        "单位",
+        "工作单位",
+        "学校",
+        "地址",
+        "通讯地址",
+        "电话",
+        "联系电话",
+        "手机",
+        "联系方式",
+        "邮箱",
+        "电子邮箱",
+        "邮编",
+    }
+)
+# A known label followed by a colon: the line names people ("作者：张三").
+_LABEL = re.compile("(" + "|".join(sorted(_LABEL_WORDS, key=len, reverse=True)) + r")\s*:")
+# Job titles: "校长", "张三校长" (张三), "语文教师", "教导主任" (no one).
+_TITLES = (
+    "校长",
+    "主任",
+    "书记",
+    "老师",
+    "教师",
+    "组长",
+    "干事",
+    "园长",
+    "院长",
+    "所长",
+    "局长",
+    "主席",
+    "教研员",
+    "辅导员",
+    "带头人",
+)
+# What goes before a job title without being a name: "语文教师", "教导主任", "骨干教师".
+_TITLE_QUALIFIERS = frozenset(
+    {
+        *("语文", "数学", "英语", "外语", "物理", "化学", "生物", "历史", "地理", "政治"),
+        *("道法", "道德与法治", "思品", "品德", "科学", "音乐", "美术", "体育", "健康"),
+        *("体育与健康", "信息", "信息技术", "综合实践", "劳动", "书法", "舞蹈", "心理"),
+        *("心理健康", "幼儿", "学前", "特教", "科任", "任课", "代课", "专任", "专职", "兼职"),
+        *("实习", "见习", "特岗", "支教", "交流", "骨干", "优秀", "青年", "资深", "首席"),
+        *("执行", "常务", "名誉", "学科", "班", "年级", "备课", "教研", "教导", "教务"),
+        *("德育", "政教", "总务", "后勤", "安全", "卫生", "保健", "工会", "团委", "少先队"),
+        *("大队", "中队", "党支部", "党总支", "支部", "校办", "研训", "科研", "教科"),
+        *("电教", "图书", "实验", "年级组", "教研组", "备课组", "课题组"),
+        *("特级", "高级", "正高级", "副高级", "中级", "初级", "一级", "二级", "三级"),
+    }
+)
+_QUALIFIERS_LONGEST_FIRST = tuple(sorted(_TITLE_QUALIFIERS, key=len, reverse=True))
+# Common Chinese surnames: a name glued to a unit's name ("双流区实验小学张三") or alone on a
+# line below it must start with one, so "以双流区实验小学为例" and "实践" are not names.
+_SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜"
+    "叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付傅方白邹孟熊秦邱江尹薛闫阎段雷侯龙史"
+    "陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷"
+    "詹申欧耿兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳"
+    "柴蒙鲍华喻祁蒲滕屈饶牟艾尤阳穆农卓古吉缪简车褚娄窦戚岑宫卜冷晏席卫米柏宗瞿桂佟臧闵"
+    "苟邬卞姬仇栾隋刁荣巫寇桑郎甄丛仲虞敖巩佘池苑迟邝匡鞠荆冀郁胥储栗燕楚鄢谌奚粟冼蔺"
+    "阚帅屠朴廉禹漆卿狄晋扈晁芮邸雍辜裘亓邰赫杭逯茹嵇湛檀昝"
+)
+# A department or a class: "教导处", "教科室", "课题组", "德育科", "三年级", "五年级二班".
+_DEPARTMENT = re.compile(
+    r"(.[处室组部办]|中心|[务育研训教学政卫]科|年级|[一二三四五六七八九十\d]班)$"
 )
 _HEADING_NUMBER = re.compile(
     r"^(第[一二三四五六七八九十百\d]+[章节部分条]|[一二三四五六七八九十]+[、.．]|"
     r"[（(][一二三四五六七八九十\d]+[)）]|\d+[、.．]|[①-⑳])"
 )
 _SUBTITLE = re.compile(r"^(——|—|－－|--)")
+# "附件2", "附件 1：", "附件二" alone on a line before the title (checked after NFKC).
+_ANNEX = re.compile(r"附件\s*[\d一二三四五六七八九十]*\s*:?")
+# "图1 …", "表 2 …", "图1-2 …" (checked after NFKC).
+_CAPTION_TEXT = re.compile(r"[图表]\s*\d")
+_CAPTION_STYLE_WORDS = ("caption", "题注")
 _BRACKETED = re.compile(r"[(\[【〔][^)\]】〕]*[)\]】〕]")
-_NAME_SEPARATORS = re.compile(r"[\s,;、:/|]+")
+# One token of an author line and whether a colon follows it (the line is NFKC-normalised).
+_TOKEN = re.compile(r"([^\s,;、:/|]+)\s*(:)?")
 _NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
+_CJK = re.compile(r"[\u4e00-\u9fff]+")
 # Two single characters spaced apart are one two-character name padded to line up: "张　三".
 _PADDED_NAME = re.compile(
     r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]) +([\u4e00-\u9fff])(?![\u4e00-\u9fff])"
 )
-_NOT_NAMES = frozenset({"执笔", "执笔人", "作者", "等", "等人", "单位", "成员", "撰稿", "撰写"})
-_TITLES_AFTER_NAME = ("副校长", "校长", "副主任", "主任", "书记", "老师", "教师", "组长")
+_NOT_NAMES = frozenset({"等", "等人"})
 # Words of a section heading, never of a person's name ("摘要", "问题提出", "实施过程").
 _TOPIC_WORDS = (
     "摘要",
     "前言",
     "引言",
+    "序言",
     "目录",
     "关键",
     "正文",
     "概述",
+    "概况",
+    "简介",
     "结语",
+    "结束语",
     "总结",
+    "小结",
     "附件",
     "附录",
     "参考",
@@ -149,6 +263,9 @@ _TOPIC_WORDS = (
     "措施",
     "成效",
     "反思",
+    "经验",
+    "不足",
+    "打算",
     "结果",
     "现状",
     "目标",
@@ -169,6 +286,16 @@ _TOPIC_WORDS = (
     "数据",
     "解读",
     "结论",
+    "启示",
+    "体会",
+    "建议",
+    "对策",
+    "特色",
+    "亮点",
+    "困惑",
+    "后记",
+    "致谢",
+    "说明",
 )
 
 # Characters Word counts one by one in 字数 (see word_count).
@@ -224,6 +351,9 @@ class ParagraphFacts:
     (paragraphs in tables and text boxes too), so gaps show where empty paragraphs were.
     Fonts and sizes are the distinct effective values over the runs that carry visible text,
     sorted; a size no level states is left out. `bold` is true when every such run is bold.
+    `role` is "title", "author" (a unit and author line), "body", or "other" for text that is
+    none of these: paragraphs in tables, captions, an annex label before the title (see
+    _roles); format rules on the body's size leave "other" paragraphs alone.
     """
 
     index: int
@@ -252,8 +382,9 @@ class DocxFacts:
     Paragraphs are those of the document's body, in tables and text boxes included; headers,
     footers, footnotes and comments are not read. `margins` has one entry per section that
     states its margins, in document order.
-    `body_chars` is Word's 字数 (see word_count) over the body paragraphs, `total_chars` over
-    all paragraphs (title and author lines too). `signatories` are the people named on the
+    `body_chars` is Word's 字数 (see word_count) over the paragraphs that are neither the title
+    nor an author line (role "body" or "other": tables and captions count, as in Word),
+    `total_chars` over all paragraphs. `signatories` are the people named on the
     author lines. `pictures` counts inline and floating images; `videos` counts embedded or
     linked videos and embedded objects that hold a video file.
     """
@@ -276,7 +407,7 @@ def read_docx_facts(payload: bytes, filename: str = "") -> DocxFacts:
     )
     body = document.element.body
     paragraphs = _paragraph_facts(body, styles)
-    body_chars = sum(word_count(p.text) for p in paragraphs if p.role == "body")
+    body_chars = sum(word_count(p.text) for p in paragraphs if p.role in ("body", "other"))
     authors = [p.text for p in paragraphs if p.role == "author"]
     return DocxFacts(
         paragraphs=paragraphs,
@@ -323,18 +454,23 @@ def word_count(text: str) -> int:
 def signatories(author_lines: Iterable[str]) -> tuple[str, ...]:
     """The people named on the author line(s), in order, each once.
 
-    From each line: bracketed parts are removed ("（双流区棠湖中学）"), then the unit's name
-    (everything up to and including the last unit word such as 小学, 中学, 学校, 研究院,
-    中心, 幼儿园) and labels such as "作者：", "执笔人：", "单位：". The rest is split on
-    spaces (also U+3000), 、，,；; and on 和/与 between two names; a two-character name padded
-    to three ("张　三") is joined again. Tokens of 2–4 Chinese characters are names; "等",
-    "执笔人" and the like, titles after a name ("张三校长" → 张三) and districts ("双流区")
-    are not. "双流区实验小学  张三 李四、王五" → ("张三", "李四", "王五").
+    Bracketed parts are removed ("（双流区棠湖中学）"), a two-character name padded to three
+    ("张　三") is joined again, and each line is split on spaces (also U+3000), 、，,；;: into
+    tokens. A unit's name is cut from every token that holds one (up to and including its
+    last unit word such as 小学, 中学, 学校, 研究院, 中心, 幼儿园: "双流区棠湖中学 张三
+    双流区实验小学 李四" → 张三, 李四), as are districts ("双流区"). Not people: a word before
+    a colon ("作者：", "主持人：", "电话："), labels without one ("课题负责人", "执笔"),
+    job titles ("校长", "副校长", "教导主任", "语文教师", "班主任", "骨干教师"), departments
+    and classes ("教导处", "教科室", "课题组", "三年级二班"), phone numbers, e-mail addresses and
+    dates, "等". A title glued to a name is cut off ("张三校长", "校长张三" → 张三), and a
+    token of two names joined by 和/与 is split. What remains of 2–4 Chinese characters is a
+    name, unless it is a heading's word ("背景", "不足") or a place ("成都市").
+    "双流区实验小学 校长 张三 教导主任 李四" → ("张三", "李四").
     """
     lines = (author_lines,) if isinstance(author_lines, str) else author_lines
     names: dict[str, None] = {}
     for line in lines:
-        for name in _line_names(line, drop_unit=True)[0]:
+        for name in _parse_line(line).names:
             names.setdefault(name, None)
     return tuple(names)
 
@@ -439,6 +575,7 @@ class _Styles:
         self._theme = theme_fonts
         self._properties: dict[str, Element | None] = {}
         self._based_on: dict[str, str] = {}
+        self._names: dict[str, str] = {}
         self._chains: dict[str, tuple[_Layer, ...]] = {}
         self.default_paragraph_style: str | None = None
         self.defaults = _Layer()
@@ -449,6 +586,8 @@ class _Styles:
             if not style_id:
                 continue
             self._properties[style_id] = style.find(f"{_W}rPr")
+            name = style.find(f"{_W}name")
+            self._names[style_id] = "" if name is None else name.get(f"{_W}val") or ""
             based_on = style.find(f"{_W}basedOn")
             if based_on is not None and based_on.get(f"{_W}val"):
                 self._based_on[style_id] = based_on.get(f"{_W}val")
@@ -467,6 +606,20 @@ class _Styles:
         if style_id in self._properties:
             return str(style_id)
         return self.default_paragraph_style
+
+    def is_caption(self, paragraph: Element) -> bool:
+        """Whether the paragraph's style, or a style it is based on, is a caption style:
+        an id or name containing "caption" (Word's built-in 题注 style) or "题注"."""
+        style = paragraph.find(f"{_W}pPr/{_W}pStyle")
+        current = None if style is None else style.get(f"{_W}val")
+        seen: set[str] = set()
+        while current and current not in seen:
+            seen.add(current)
+            words = f"{current} {self._names.get(current, '')}".lower()
+            if any(word in words for word in _CAPTION_STYLE_WORDS):
+                return True
+            current = self._based_on.get(current)
+        return False
 
     def run_style(self, run: Element, paragraph_style: str | None) -> RunStyle:
         properties = run.find(f"{_W}rPr")
@@ -608,6 +761,8 @@ class _Paragraph:
     index: int
     text: str
     runs: tuple[tuple[str, RunStyle], ...]
+    # In a table cell, or a caption: never the title, an author line or body text.
+    aside: bool
 
 
 def _paragraph_facts(body: Element, styles: _Styles) -> tuple[ParagraphFacts, ...]:
@@ -622,13 +777,24 @@ def _paragraph_facts(body: Element, styles: _Styles) -> tuple[ParagraphFacts, ..
         )
         text = "".join(text for text, _ in runs)
         if text.strip():
-            paragraphs.append(_Paragraph(index, text, runs))
+            aside = _in_table(element) or styles.is_caption(element) or _is_caption_text(text)
+            paragraphs.append(_Paragraph(index, text, runs, aside))
         index += 1
-    roles = _roles([p.text.strip() for p in paragraphs])
-    return tuple(_facts(p, role) for p, role in zip(paragraphs, roles, strict=True))
+    facts = [_facts(p) for p in paragraphs]
+    roles = _roles(facts, [p.aside for p in paragraphs])
+    return tuple(replace(p, role=role) for p, role in zip(facts, roles, strict=True))
 
 
-def _facts(paragraph: _Paragraph, role: Role) -> ParagraphFacts:
+def _in_table(paragraph: Element) -> bool:
+    return any(ancestor.tag == f"{_W}tc" for ancestor in paragraph.iterancestors())
+
+
+def _is_caption_text(text: str) -> bool:
+    return _CAPTION_TEXT.match(unicodedata.normalize("NFKC", text).strip()) is not None
+
+
+def _facts(paragraph: _Paragraph) -> ParagraphFacts:
+    """The paragraph's facts, with the role "body" until _roles decides."""
     east_asia: set[str] = set()
     latin: set[str] = set()
     sizes: set[float] = set()
@@ -643,7 +809,7 @@ def _facts(paragraph: _Paragraph, role: Role) -> ParagraphFacts:
     return ParagraphFacts(
         index=paragraph.index,
         text=paragraph.text,
-        role=role,
+        role="body",
         east_asia_fonts=tuple(sorted(east_asia)),
         latin_fonts=tuple(sorted(latin)),
         sizes=tuple(sorted(sizes)),
@@ -651,101 +817,258 @@ def _facts(paragraph: _Paragraph, role: Role) -> ParagraphFacts:
     )
 
 
-def _roles(texts: list[str]) -> list[Role]:
-    """Title, author lines, body — for the non-empty paragraphs' stripped texts.
+def _roles(paragraphs: Sequence[ParagraphFacts], asides: Sequence[bool]) -> list[Role]:
+    """Title, author lines, body or other — for the non-empty paragraphs.
 
-    The first paragraph is the title, with any subtitle right after it that starts with a
-    dash ("——以双流区实验小学为例"). Up to three following paragraphs are author lines when
-    each is short (≤ 40 characters), does not end a sentence (。！？；), is not a numbered
-    heading, and names a unit (学校, 小学, 中学, 学院, 教育局, 研究院, 中心, 幼儿园, a word
-    ending in 区 or 县 …), carries a label (作者：, 执笔人：, 单位：…) or is a list of names
-    (two or more; a single name only right after another author line). The first paragraph
-    that is not such a line starts the body.
+    Paragraphs in tables and captions (a caption style, or text starting "图1", "表 2") are
+    "other": they take no part in finding the title and author lines, and the body's size
+    is not theirs. An annex label before the title ("附件2", "附件 1：", "附件二") is "other"
+    too.
+
+    The first remaining paragraph is the title, with any subtitle right after it that starts
+    with a dash ("——以双流区实验小学为例") and a second line right after it that looks the
+    same (same sizes and boldness, when most later paragraphs look different) and is short
+    (≤ 40 characters), not a sentence, not a numbered heading and not an author line. Up to
+    three following paragraphs are author lines (see _author_line). The first paragraph that
+    is none of these starts the body.
     """
-    roles: list[Role] = []
-    stage: Role = "title"
+    roles: list[Role] = ["other" if aside else "body" for aside in asides]
+    order = [position for position, aside in enumerate(asides) if not aside]
+    while order and _ANNEX.fullmatch(
+        unicodedata.normalize("NFKC", paragraphs[order[0]].text).strip()
+    ):
+        roles[order.pop(0)] = "other"
+    if not order:
+        return roles
+    title = paragraphs[order[0]]
+    roles[order[0]] = "title"
+    stage = "title"
     authors = 0
-    for position, text in enumerate(texts):
-        if position == 0 or (stage == "title" and _SUBTITLE.match(text)):
-            roles.append("title")
-        elif stage != "body" and authors < _AUTHOR_LINES_MAX and _is_author_line(text, authors):
-            stage = "author"
-            authors += 1
-            roles.append("author")
-        else:
-            stage = "body"
-            roles.append("body")
+    after_unit = False
+    for step, position in enumerate(order[1:], start=1):
+        paragraph = paragraphs[position]
+        text = paragraph.text.strip()
+        if stage == "title" and _SUBTITLE.match(text):
+            roles[position] = "title"
+            continue
+        if stage != "body" and authors < _AUTHOR_LINES_MAX:
+            unit = _author_line(text, after_unit=after_unit)
+            if unit is not None:
+                roles[position] = "author"
+                stage = "author"
+                authors += 1
+                after_unit = unit
+                continue
+        later = (paragraphs[p] for p in order[step + 1 :])
+        if step == 1 and _continues_title(text, paragraph, title, later):
+            roles[position] = "title"
+            continue
+        stage = "body"
     return roles
 
 
-def _is_author_line(text: str, lines_before: int) -> bool:
+def _look(paragraph: ParagraphFacts) -> tuple[tuple[float, ...], bool]:
+    return paragraph.sizes, paragraph.bold
+
+
+def _continues_title(
+    text: str, paragraph: ParagraphFacts, title: ParagraphFacts, later: Iterable[ParagraphFacts]
+) -> bool:
+    """A title's second line: the title's look, where the title looks unlike most of the
+    paragraphs after it (in a document all in one look, the next line is the body's)."""
+    looks = Counter(_look(other) for other in later).most_common(1)
+    return (
+        _look(paragraph) == _look(title)
+        and len(text) <= _TITLE_LINE_MAX
+        and not text.endswith(_SENTENCE_ENDS)
+        and not _HEADING_NUMBER.match(text)
+        and bool(looks)
+        and looks[0][0] != _look(title)
+    )
+
+
+def _author_line(text: str, *, after_unit: bool) -> bool | None:
+    """None when `text` is not an author line, else whether it names a unit.
+
+    An author line is short (≤ 40 characters), does not end a sentence (。！？；), is not a
+    numbered heading, and names a unit (a unit word such as 小学, 学校, 研究院 ending a
+    unit's name, or a district "双流区"), carries a label (作者：, 执笔人：, 课题负责人：…),
+    or lists people: names, job titles, labels, contact details, at least two of them apart
+    ("张三 李四", "校长 张三"). A single phrase alone on the line ("存在不足", "学校概况",
+    "背景") is a heading; only right below a unit line is it a name, when it is one that
+    starts with a common surname ("双流区棠湖中学" then "张三").
+    """
     if len(text) > _AUTHOR_LINE_MAX or text.endswith(_SENTENCE_ENDS):
-        return False
+        return None
     if _HEADING_NUMBER.match(text):
+        return None
+    line = _parse_line(text)
+    if line.unit:
+        return True
+    if line.labelled:
         return False
-    if any(word in text for word in _UNIT_WORDS) or _DISTRICT.search(text):
-        return True
-    names, labelled, only_names = _line_names(text, drop_unit=False)
-    if labelled:
-        return True
-    return only_names and (len(names) >= 2 or (len(names) == 1 and lines_before > 0))
+    if not line.people or not line.names:
+        return None
+    if line.tokens > 1:
+        return False
+    if after_unit and all(_is_lone_name(name) for name in line.names):
+        return False
+    return None
 
 
-def _line_names(line: str, *, drop_unit: bool) -> tuple[list[str], bool, bool]:
-    """The names on one line, whether it carried a label, and whether it holds only names."""
+@dataclass(frozen=True)
+class _Line:
+    """What one author line holds."""
+
+    names: list[str]
+    unit: bool  # a token names a unit or a district
+    labelled: bool  # a known label with a colon: "作者："
+    people: bool  # every token is a unit, a name, a label, a job title, a contact detail…
+    tokens: int
+
+
+def _parse_line(line: str) -> _Line:
+    """The people on one line: units' names, labels, titles and contact details left out."""
     text = unicodedata.normalize("NFKC", line)
+    bracketed = [match.group()[1:-1] for match in _BRACKETED.finditer(text)]
+    unit = any(
+        _unit_token(match.group(1)) is not None
+        for part in bracketed
+        for match in _TOKEN.finditer(part)
+    )
     text = _BRACKETED.sub(" ", text)
-    if drop_unit:
-        ends = [text.rfind(word) + len(word) for word in _UNIT_WORDS if word in text]
-        if ends:
-            text = text[max(ends) :]
-    text, labels = _LABEL.subn(" ", text)
+    labelled = _LABEL.search(text) is not None
     text = _PADDED_NAME.sub(r"\1\2", text)
     names: list[str] = []
-    only_names = True
-    for token in _NAME_SEPARATORS.split(text):
-        if not token:
+    people = True
+    tokens = 0
+    for match in _TOKEN.finditer(text):
+        token, colon = match.group(1), match.group(2)
+        tokens += 1
+        found = _unit_token(token)
+        if found is not None:
+            unit = True
+        elif colon:
+            # "主持人：", "申报人：": a label, unless it is a heading's ("问题：", "关键词：").
+            if token not in _LABEL_WORDS and any(word in token for word in _TOPIC_WORDS):
+                people = False
             continue
-        found = _token_names(token)
+        else:
+            found = _people(token)
         if found is None:
-            only_names = False
+            people = False
         else:
             names.extend(found)
-    return names, labels > 0, only_names and bool(names)
+    return _Line(names, unit, labelled, people, tokens)
 
 
-def _token_names(token: str) -> list[str] | None:
-    """The names one token holds ([] for "等"), or None when it is not names at all."""
-    if token in _NOT_NAMES:
+def _unit_token(token: str) -> list[str] | None:
+    """For a token naming a unit, the people after its name (none, "张三", "教导处" → []).
+
+    None when the token names no unit: no unit word after the unit's own name ("学校概况"),
+    nor a district, or something else follows it ("双流区实验小学的做法").
+    """
+    if _is_district(token):
+        return []
+    if token.startswith(_NOT_UNIT_STARTS):
+        return None
+    ends = [token.rfind(word) + len(word) for word in _UNIT_WORDS if token.rfind(word) >= 1]
+    if not ends:
+        return None
+    rest = token[max(ends) :]
+    if not rest:
+        return []
+    found = _people(rest)
+    if found is None or not all(_starts_with_surname(name) for name in found):
+        return None
+    return found
+
+
+def _is_district(token: str) -> bool:
+    return (
+        len(token) >= 3
+        and token.endswith(("区", "县"))
+        and _CJK.fullmatch(token) is not None
+        and not token.endswith(_NOT_DISTRICTS)
+    )
+
+
+def _people(token: str) -> list[str] | None:
+    """The names one token holds ([] for "等", a label, a title, a department, a phone number),
+    or None when it is not about people at all."""
+    if (
+        token in _NOT_NAMES
+        or token in _LABEL_WORDS
+        or token in _TITLE_QUALIFIERS
+        or _DEPARTMENT.search(token)
+        or _is_contact(token)
+    ):
         return []
     for suffix in ("等人", "等"):
         if token.endswith(suffix) and len(token) - len(suffix) >= 2:
             token = token[: -len(suffix)]
             break
-    for title in _TITLES_AFTER_NAME:
-        if token.endswith(title) and len(token) - len(title) >= 2:
-            token = token[: -len(title)]
-            break
+    holder = _title_holder(token)
+    if holder is not None:
+        return [holder] if holder else []
+    # A title or label glued before the name: "校长张三", "执笔人李四".
+    for cut in range(len(token) - 2, 1, -1):
+        head, tail = token[:cut], token[cut:]
+        if (head in _LABEL_WORDS or _title_holder(head) == "") and _is_name(tail):
+            return [tail]
     if _is_name(token):
         return [token]
     if len(token) > 4:
         # "张三和李四": split at a 和/与 that leaves a name on both sides.
         for position, char in enumerate(token):
             if char in "和与" and _is_name(token[:position]):
-                rest = _token_names(token[position + 1 :])
+                rest = _people(token[position + 1 :])
                 if rest:
                     return [token[:position], *rest]
     return None
+
+
+def _is_contact(token: str) -> bool:
+    """A phone number, an e-mail address, a date: digits, Latin letters or "@"."""
+    return any(
+        char.isdigit() or (char.isascii() and char.isalpha()) or char == "@" for char in token
+    )
+
+
+def _title_holder(token: str) -> str | None:
+    """For a token ending in a job title, the name before it ("张三校长" → "张三"), or "" for a
+    title alone ("校长", "副校长", "语文教师", "三年级语文教师", "教科室主任"); None when
+    the token does not end in a job title."""
+    title = next((title for title in _TITLES if token.endswith(title)), None)
+    if title is None:
+        return None
+    head = token[: -len(title)].removesuffix("副")
+    while qualifier := next((q for q in _QUALIFIERS_LONGEST_FIRST if head.endswith(q)), ""):
+        head = head[: -len(qualifier)]
+    return head if _is_name(head) else ""
 
 
 def _is_name(token: str) -> bool:
     return (
         _NAME.fullmatch(token) is not None
         and token not in _NOT_NAMES
-        and not token.endswith(("区", "县", "市", "省", "局"))
+        and token not in _LABEL_WORDS
+        and token not in _TITLE_QUALIFIERS
+        and not token.endswith(("区", "县", "市", "省", "局", "族"))
+        and not token.endswith(_TITLES)
+        and _DEPARTMENT.search(token) is None
         and not any(word in token for word in _TOPIC_WORDS)
         and not any(word in token for word in _UNIT_WORDS)
     )
+
+
+def _is_lone_name(name: str) -> bool:
+    """A phrase alone on a line that is a person's name: 2–3 characters, a common surname."""
+    return len(name) <= 3 and _starts_with_surname(name)
+
+
+def _starts_with_surname(name: str) -> bool:
+    return name[:1] in _SURNAMES
 
 
 def _is_east_asian(char: str) -> bool:
