@@ -51,7 +51,7 @@ def answer_address(mail: ParsedMail) -> str:
 
 LEVEL_LABELS = {"school": "学校层面", "district": "区域层面", "direct": "直属学校"}
 RECORD_LABELS = {"case": "案例", "contact": "联络人"}
-ROLE_LABELS = {"title": "标题", "author": "单位和作者行", "body": "正文"}
+ROLE_LABELS = {"title": "标题", "author": "单位和作者行", "body": "正文", "other": "表格、题注等"}
 # 字号: the Chinese names of the point sizes a notice uses.
 ZIHAO = {
     42: "初号",

@@ -305,7 +305,8 @@ def test_both_campaigns_run_side_by_side_through_every_suzhou_stage(
         " order by id"
     ) == [("吴江区实验小学", 1, 0), ("吴江区实验小学", 2, 1), ("吴江区实验小学", 1, 1)]
 
-    sent = both.smtp.wait_for_messages(8)
+    # The day's digest to the organizers goes out too: set it aside.
+    sent = [m for m in both.smtp.wait_for_messages(9) if m.rcpt_tos != ("1026875682@qq.com",)]
     assert len(sent) == 8  # every decided message is answered once
     replies: dict[str, list[str]] = {}
     for reply in sent:

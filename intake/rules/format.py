@@ -94,7 +94,7 @@ def _sizes(rules: FormatSettings, paragraphs: Iterable[ParagraphFacts]) -> list[
 def _grouped(check: str, wrong: list[ParagraphFacts], found: Any, required: Any) -> list[Problem]:
     """One problem per part of the document (title, author line, body) with its quotes."""
     problems: list[Problem] = []
-    for role in ("title", "author", "body"):
+    for role in ("title", "author", "body", "other"):
         here = [p for p in wrong if p.role == role]
         if not here:
             continue
