@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from typing import Any
 
@@ -36,7 +36,8 @@ from intake.rules.chain import Verdict, evaluate
 from intake.store import ledger
 from intake.store.archive import Archive
 from intake.store.db import transaction
-from intake.store.models import Entry, Message, StoredAttachment
+from intake.store.message_files import kept_links, note_links_not_kept, record_files
+from intake.store.models import Message
 
 log = logging.getLogger(__name__)
 
@@ -110,9 +111,13 @@ def _decide_and_record(
             kinds=sorted(placed or {c.kind for c in facts.claims if c.kind}),
             stage=_stage(facts, verdict),
         )
-        filenames, stored = _store_files(session, intake, message, mail, facts, verdict)
+        now = intake.clock.now()
+        filenames, stored = record_files(
+            session, intake.archive, now, message, mail, facts, verdict
+        )
         if verdict.decision in (Decision.ACCEPTED, Decision.REJECTED):
-            _note_links_not_kept(session, intake, message, mail, ref, _kept_links(mail, verdict))
+            kept = kept_links(mail, verdict)
+            note_links_not_kept(session, message, mail, ref.campaign.zone, now, kept)
         tables = {(p.kind, p.school) for p in verdict.placements if facts.claims[p.position].sheet}
         ledger.register_rows(session, message, tables, stored, verdict.rows)
         ledger.add_findings(session, message, verdict.findings)
@@ -220,123 +225,6 @@ def _new_message(
     message.receipt = f"{ref.campaign.settings.receipt_prefix}-{message.id:05d}"
     ledger.add_location(session, message, raw)
     return message
-
-
-def _store_files(
-    session: Session,
-    intake: Intake,
-    message: Message,
-    mail: ParsedMail,
-    facts: MessageFacts,
-    verdict: Verdict,
-) -> tuple[dict[int, str], dict[int, int]]:
-    """Archive every attachment, and make an entry for each accepted one.
-
-    Returns each file's name and its row id, by position."""
-    placements = {p.position: p for p in verdict.placements}
-    claims = {claim.position: claim for claim in facts.claims}
-    archive, now = intake.archive, intake.clock.now()
-    kept_links = _kept_links(mail, verdict)
-    filenames, stored = {}, {}
-    for position, attachment in enumerate(mail.attachments):
-        if attachment.link is None:
-            sha, path = archive.store_file(attachment.payload, attachment.filename or "attachment")
-        else:
-            sha, path = "", None  # a 超大附件: stored once downloaded
-        claim = claims[position]
-        row = StoredAttachment(
-            message=message,
-            position=position,
-            filename=attachment.filename,
-            stored_path=str(path) if path is not None else "",
-            sha256=sha,
-            size=len(attachment.payload),
-            content_type=attachment.content_type,
-            kind=claim.kind,
-            school=claim.school,
-            slot=claim.slot,
-            outcome=verdict.outcomes.get(position, ""),
-            facts=_facts_of(facts.inspections.get(position)),
-            source=attachment.source,
-        )
-        session.add(row)
-        session.flush()
-        # A file from an archive is shown with its archive: "材料.zip/报告.docx".
-        shown = f"{attachment.source}/{attachment.filename}" if attachment.source else None
-        filenames[position], stored[position] = shown or attachment.filename, row.id
-        if attachment.link is not None and attachment.link.url in kept_links:
-            ledger.add_large_file(session, message, row, attachment.link, facts.campaign.zone, now)
-        placement = placements.get(position)
-        if placement is not None:
-            _add_entry(
-                session,
-                message,
-                row,
-                placement.school,
-                placement.kind,
-                placement.slot,
-                placement.version,
-            )
-    return filenames, stored
-
-
-def _kept_links(mail: ParsedMail, verdict: Verdict) -> set[str]:
-    """The 超大附件 links to download: files of an accepted message that were taken."""
-    if verdict.decision is not Decision.ACCEPTED:
-        return set()
-    return {
-        attachment.link.url
-        for position, attachment in enumerate(mail.attachments)
-        if attachment.link is not None
-        and verdict.outcomes.get(position) in ("accepted", "supporting")
-    }
-
-
-def _note_links_not_kept(
-    session: Session,
-    intake: Intake,
-    message: Message,
-    mail: ParsedMail,
-    ref: MailboxRef,
-    kept: set[str],
-) -> None:
-    """Record every 超大附件 link not taken as a file, so organizers see what it was and when
-    it expires."""
-    for link in mail.links:
-        if link.url not in kept:
-            zone, now = ref.campaign.zone, intake.clock.now()
-            ledger.add_large_file(session, message, None, link, zone, now)
-
-
-def _facts_of(inspection: Inspection | None) -> dict[str, Any]:
-    """What opening the file found, kept with it for organizers and exports."""
-    return asdict(inspection) if inspection is not None else {}
-
-
-def _add_entry(
-    session: Session,
-    message: Message,
-    attachment: StoredAttachment,
-    school: str,
-    kind: str,
-    slot: str,
-    version: int,
-) -> None:
-    entry = Entry(
-        campaign=message.campaign,
-        group=message.group,
-        school=school,
-        kind=kind,
-        slot=slot,
-        version=version,
-        filename=attachment.filename,
-        received_at=message.received_at,
-        message_pk=message.id,
-        attachment_pk=attachment.id,
-    )
-    session.add(entry)
-    session.flush()
-    ledger.retire_previous(session, entry)
 
 
 def _queue_reply(

@@ -1,0 +1,138 @@
+"""A decided message's files in the ledger: each attachment archived and recorded, an entry
+for each accepted one (retiring the versions it replaces), and its 超大附件 links noted.
+
+Runs inside the message's transaction; nothing here commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from intake.documents.inspect import Inspection
+from intake.domain import Attachment, Decision, ParsedMail
+from intake.rules.base import MessageFacts
+from intake.rules.chain import Verdict
+from intake.rules.quota import Placement
+from intake.store import ledger
+from intake.store.archive import Archive
+from intake.store.models import Entry, Message, StoredAttachment
+
+
+def record_files(
+    session: Session,
+    archive: Archive,
+    now: datetime,
+    message: Message,
+    mail: ParsedMail,
+    facts: MessageFacts,
+    verdict: Verdict,
+) -> tuple[dict[int, str], dict[int, int]]:
+    """Archive every attachment, and make an entry for each accepted one.
+
+    Returns each file's name as replies show it, and its row id, by position."""
+    placements = {p.position: p for p in verdict.placements}
+    links = kept_links(mail, verdict)
+    filenames, stored = {}, {}
+    for position, attachment in enumerate(mail.attachments):
+        row = _stored_row(session, archive, message, position, attachment, facts, verdict)
+        # A file from an archive is shown with its archive: "材料.zip/报告.docx".
+        shown = f"{attachment.source}/{attachment.filename}" if attachment.source else None
+        filenames[position], stored[position] = shown or attachment.filename, row.id
+        if attachment.link is not None and attachment.link.url in links:
+            ledger.add_large_file(session, message, row, attachment.link, facts.campaign.zone, now)
+        placement = placements.get(position)
+        if placement is not None:
+            _add_entry(session, message, row, placement)
+    return filenames, stored
+
+
+def _stored_row(
+    session: Session,
+    archive: Archive,
+    message: Message,
+    position: int,
+    attachment: Attachment,
+    facts: MessageFacts,
+    verdict: Verdict,
+) -> StoredAttachment:
+    if attachment.link is None:
+        sha, path = archive.store_file(attachment.payload, attachment.filename or "attachment")
+        stored_path = str(path)
+    else:
+        sha, stored_path = "", ""  # a 超大附件: stored once downloaded
+    claim = facts.claims[position]
+    row = StoredAttachment(
+        message=message,
+        position=position,
+        filename=attachment.filename,
+        stored_path=stored_path,
+        sha256=sha,
+        size=len(attachment.payload),
+        content_type=attachment.content_type,
+        kind=claim.kind,
+        school=claim.school,
+        slot=claim.slot,
+        outcome=verdict.outcomes.get(position, ""),
+        facts=_facts_of(facts.inspections.get(position)),
+        source=attachment.source,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def kept_links(mail: ParsedMail, verdict: Verdict) -> set[str]:
+    """The 超大附件 links to download: files of an accepted message that were taken."""
+    if verdict.decision is not Decision.ACCEPTED:
+        return set()
+    return {
+        attachment.link.url
+        for position, attachment in enumerate(mail.attachments)
+        if attachment.link is not None
+        and verdict.outcomes.get(position) in ("accepted", "supporting")
+    }
+
+
+def note_links_not_kept(
+    session: Session,
+    message: Message,
+    mail: ParsedMail,
+    zone: ZoneInfo,
+    now: datetime,
+    kept: set[str],
+) -> None:
+    """Record every 超大附件 link not taken as a file, so organizers see what it was and when
+    it expires."""
+    for link in mail.links:
+        if link.url not in kept:
+            ledger.add_large_file(session, message, None, link, zone, now)
+
+
+def _facts_of(inspection: Inspection | None) -> dict[str, Any]:
+    """What opening the file found, kept with it for organizers and exports."""
+    return asdict(inspection) if inspection is not None else {}
+
+
+def _add_entry(
+    session: Session, message: Message, attachment: StoredAttachment, placement: Placement
+) -> None:
+    entry = Entry(
+        campaign=message.campaign,
+        group=message.group,
+        school=placement.school,
+        kind=placement.kind,
+        slot=placement.slot,
+        version=placement.version,
+        filename=attachment.filename,
+        received_at=message.received_at,
+        message_pk=message.id,
+        attachment_pk=attachment.id,
+    )
+    session.add(entry)
+    session.flush()
+    ledger.retire_previous(session, entry)
