@@ -195,27 +195,7 @@ def _context(
     campaign = ref.campaign
     group = ref.settings
     kinds = campaign.kinds
-    placed = {p.position: p for p in verdict.placements}
-    matched = {
-        f.position: f.params["title"] for f in verdict.findings if f.code == "registered_case"
-    }
-    links = {f.position: f.params for f in verdict.findings if f.code == "large_file_link"}
-    files = []
-    for position, outcome in sorted(verdict.outcomes.items()):
-        placement = placed.get(position)
-        previous = placement.previous if placement else None
-        files.append(
-            {
-                "filename": filenames.get(position, ""),
-                "outcome": outcome,
-                "kind_label": kinds[placement.kind].label if placement else "",
-                "version": placement.version if placement else 0,
-                "previous": previous.filename if previous else "",
-                "previous_received": _when(campaign, previous.received_at) if previous else "",
-                "case": matched.get(position, ""),
-                "link": links.get(position),
-            }
-        )
+    files = _file_views(campaign, verdict, filenames)
     findings = [_finding_view(f, kinds) for f in verdict.findings]
     return {
         "campaign_name": campaign.settings.name,
@@ -236,6 +216,34 @@ def _context(
         "resend_note": _resend_note(campaign, verdict),
         "naming_rule": naming_rule(_kinds_of(campaign, stage), school),
     }
+
+
+def _file_views(
+    campaign: Campaign, verdict: Verdict, filenames: dict[int, str]
+) -> list[dict[str, Any]]:
+    """Each file of the message as the reply lists it: what became of it, and why."""
+    placed = {p.position: p for p in verdict.placements}
+    matched = {
+        f.position: f.params["title"] for f in verdict.findings if f.code == "registered_case"
+    }
+    links = {f.position: f.params for f in verdict.findings if f.code == "large_file_link"}
+    files = []
+    for position, outcome in sorted(verdict.outcomes.items()):
+        placement = placed.get(position)
+        previous = placement.previous if placement else None
+        files.append(
+            {
+                "filename": filenames.get(position, ""),
+                "outcome": outcome,
+                "kind_label": campaign.kinds[placement.kind].label if placement else "",
+                "version": placement.version if placement else 0,
+                "previous": previous.filename if previous else "",
+                "previous_received": _when(campaign, previous.received_at) if previous else "",
+                "case": matched.get(position, ""),
+                "link": links.get(position),
+            }
+        )
+    return files
 
 
 def _resend_note(campaign: Campaign, verdict: Verdict) -> str:
