@@ -12,6 +12,7 @@ import click
 
 from intake import demo as demo_module
 from intake import digests as digests_module
+from intake import quarantine as quarantine_module
 from intake.app import App, build
 from intake.campaigns.campaign import Campaign, load_campaigns
 from intake.config import Config, ConfigError, load_config
@@ -239,6 +240,52 @@ def export(ctx: click.Context, campaign: str | None, fmt: str, bundle: bool, out
             click.echo(f"{output}: 已导出")
     finally:
         app.close()
+
+
+@main.group()
+def quarantine() -> None:
+    """Messages whose handling failed: list them, or handle them again."""
+
+
+@quarantine.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array.")
+@click.pass_context
+def quarantine_list(ctx: click.Context, as_json: bool) -> None:
+    """Every quarantined message with the last line of its error."""
+    app = _app(ctx.find_root())
+    try:
+        rows = quarantine_module.quarantined(app)
+    finally:
+        app.close()
+    if as_json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=2)
+        click.echo()
+        return
+    for row in rows:
+        click.echo(f"#{row['id']} {row['receipt']} {row['campaign']}/{row['group']} {row['error']}")
+    click.echo(f"隔离区共 {len(rows)} 封")
+
+
+@quarantine.command("retry")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "every", is_flag=True, help="Every quarantined message.")
+@click.pass_context
+def quarantine_retry(ctx: click.Context, ids: tuple[int, ...], every: bool) -> None:
+    """Handle quarantined messages again (after fixing the cause), then send the replies due."""
+    if not ids and not every:
+        raise click.UsageError("请给出要重试的编号，或用 --all")
+    app = _app(ctx.find_root())
+    try:
+        results = quarantine_module.retry_quarantined(app, None if every else list(ids))
+        app.send_replies()
+    finally:
+        app.close()
+    for result in results:
+        click.echo(
+            f"#{result.id} {result.receipt} → {result.decision or '-'} {result.note}".rstrip()
+        )
+    if any(r.decision in ("", "quarantined") for r in results):
+        raise click.ClickException("有邮件仍未能处理，详见上方")
 
 
 def _campaigns(app: App, key: str | None) -> list[Campaign]:

@@ -12,6 +12,7 @@ import logging
 import traceback
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
@@ -37,7 +38,7 @@ from intake.store import ledger
 from intake.store.archive import Archive
 from intake.store.db import transaction
 from intake.store.message_files import kept_links, note_links_not_kept, record_files
-from intake.store.models import Message
+from intake.store.models import Location, Message
 
 log = logging.getLogger(__name__)
 
@@ -81,8 +82,31 @@ def handle(intake: Intake, ref: MailboxRef, raw: RawMail) -> Message:
         return _quarantine(intake, ref, raw, sha, str(raw_path), error)
 
 
+def retry(intake: Intake, ref: MailboxRef, message: Message, first: Location) -> Message:
+    """Handle a quarantined message again from its archived bytes, in the same ledger row."""
+    raw = RawMail(
+        message.mailbox,
+        first.folder,
+        first.uidvalidity,
+        first.uid,
+        message.received_at,
+        Path(message.raw_path).read_bytes(),
+    )
+    try:
+        return _decide_and_record(intake, ref, raw, message.sha256, message.raw_path, message.id)
+    except OperationalError:
+        raise
+    except Exception as error:  # still failing: stays in quarantine with the new error
+        return _quarantine(intake, ref, raw, message.sha256, message.raw_path, error, message.id)
+
+
 def _decide_and_record(
-    intake: Intake, ref: MailboxRef, raw: RawMail, sha: str, raw_path: str
+    intake: Intake,
+    ref: MailboxRef,
+    raw: RawMail,
+    sha: str,
+    raw_path: str,
+    existing: int | None = None,
 ) -> Message:
     mail = parse_mail(raw.raw)
     if intake.large_files.mode == "download":
@@ -100,6 +124,7 @@ def _decide_and_record(
             sha,
             raw_path,
             intake.clock.now(),
+            existing,
             decision=str(verdict.decision),
             reasons=verdict.reasons,
             warnings=verdict.warnings,
@@ -206,9 +231,17 @@ def _new_message(
     sha: str,
     raw_path: str,
     now: datetime,
+    existing: int | None = None,
     **fields: Any,
 ) -> Message:
-    """Add the ledger row, give it its receipt number and note where it was seen."""
+    """Add the ledger row, give it its receipt number and note where it was seen; or, for a
+    message handled again, bring its existing row (same id, same receipt) up to date."""
+    if existing is not None:
+        row = session.get(Message, existing)
+        assert row is not None
+        for name, value in {"error": "", **fields}.items():
+            setattr(row, name, value)
+        return row
     message = Message(
         sha256=sha,
         recorded_at=now,
@@ -257,7 +290,13 @@ def _queue_reply(
 
 
 def _quarantine(
-    intake: Intake, ref: MailboxRef, raw: RawMail, sha: str, raw_path: str, error: Exception
+    intake: Intake,
+    ref: MailboxRef,
+    raw: RawMail,
+    sha: str,
+    raw_path: str,
+    error: Exception,
+    existing: int | None = None,
 ) -> Message:
     log.exception("%s %s uid %s: quarantined", ref.key, raw.folder, raw.uid)
     with transaction(intake.factory) as session:
@@ -268,6 +307,7 @@ def _quarantine(
             sha,
             raw_path,
             intake.clock.now(),
+            existing,
             message_id="",
             sender="",
             decision=str(Decision.QUARANTINED),

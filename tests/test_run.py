@@ -1,6 +1,7 @@
 """`intake run` polls on its schedule and stops cleanly on SIGTERM; a message whose handling
 raises is quarantined and the poll goes on; the authorization code never reaches the log."""
 
+import json
 import signal
 import subprocess
 import sys
@@ -95,3 +96,45 @@ def test_a_wrong_authorization_code_is_reported_without_the_code(deployment: Dep
         "select last_success_at from mailbox_status where mailbox = 'sl/primary'"
     )
     assert success is None
+
+
+def test_a_quarantined_message_is_retried_once_fixed_and_keeps_its_receipt(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+):
+    deployment.deliver("primary", _report("出错小学"))
+    deployment.deliver("primary", _report())
+    real = flow.parse_mail
+
+    def parser_breaks_on_one(raw: bytes):
+        if "出错小学".encode() in raw or b"5Ye66ZSZ5bCP5a2m" in raw:
+            raise ValueError("the parser broke on this message")
+        return real(raw)
+
+    for name, value in deployment.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(flow, "parse_mail", parser_breaks_on_one)
+    app = build(load_config(deployment.config))
+    try:
+        app.poll()
+        app.send_replies()
+    finally:
+        app.close()
+    broken, fine = deployment.ledger()
+    assert (broken["decision"], fine["decision"]) == ("quarantined", "accepted")
+    listed = json.loads(deployment.intake("quarantine", "list", "--json"))
+    assert [(row["id"], row["error"]) for row in listed] == [
+        (broken["id"], "ValueError: the parser broke on this message")
+    ]
+
+    monkeypatch.setattr(flow, "parse_mail", real)  # the parser is fixed
+    printed = deployment.intake("quarantine", "retry", "--all")
+    assert f"#{broken['id']} {broken['receipt']} → accepted" in printed
+    retried, _ = deployment.ledger()
+    assert (retried["id"], retried["receipt"], retried["decision"], retried["error"]) == (
+        broken["id"],
+        broken["receipt"],
+        "accepted",
+        "",
+    )
+    assert json.loads(deployment.intake("quarantine", "list", "--json")) == []
+    assert len(deployment.smtp.wait_for_messages(2)) == 2  # the school is answered now
