@@ -5,20 +5,25 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
 
 from intake import demo as demo_module
 from intake import digests as digests_module
 from intake import quarantine as quarantine_module
+from intake import replay as replay_module
+from intake import replay_view
 from intake.app import App, build
 from intake.campaigns.campaign import Campaign, load_campaigns
 from intake.config import Config, ConfigError, load_config
 from intake.jobs import poll_and_send, run_forever
 from intake.replies import LEVEL_LABELS, RECORD_LABELS
 from intake.reports import exports
+from intake.store import explain as explain_module
 from intake.store import views
 from intake.store.views import ledger_rows
 
@@ -238,6 +243,62 @@ def export(ctx: click.Context, campaign: str | None, fmt: str, bundle: bool, out
             [chosen] = _campaigns(app, campaign)
             (exports.export_xlsx if fmt == "xlsx" else exports.export_csv)(session, chosen, output)
             click.echo(f"{output}: 已导出")
+    finally:
+        app.close()
+
+
+@main.command("replay")
+@click.argument("source")
+@click.option("--mailbox", default=None, help="For a file source: which mailbox (campaign/group).")
+@click.option("--send-replies", is_flag=True, help="Send the replies never sent before.")
+@click.option("--dry-run", is_flag=True, help="Record into a throw-away copy; print what it did.")
+@click.pass_context
+def replay_command(
+    ctx: click.Context, source: str, mailbox: str | None, send_replies: bool, dry_run: bool
+) -> None:
+    """Load a whole inbox: a configured mailbox from UID 1, an .mbox, a Maildir, .eml files."""
+    config_path = Path(ctx.obj["config"])
+    console = Console(stderr=True)
+    with ExitStack() as stack:
+        config = (
+            stack.enter_context(replay_view.scratch_copy(config_path))
+            if dry_run
+            else _load(str(config_path))
+        )
+        app = build(config)
+        stack.callback(app.close)
+        try:
+            found = replay_module.open_source(app, source, mailbox)
+        except replay_module.ReplaySourceError as error:
+            raise click.ClickException(str(error)) from error
+        with replay_view.progress(console) as bar:
+            task = bar.add_task("回放", total=found.total)
+            report = replay_module.replay(
+                app, found, send_replies and not dry_run, lambda: bar.advance(task)
+            )
+        if send_replies and not dry_run:
+            app.send_replies()
+    Console().print(replay_view.summary(report, source, dry_run))
+
+
+@main.command("explain")
+@click.argument("key")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True)
+@click.pass_context
+def explain_command(ctx: click.Context, key: str, lang: str) -> None:
+    """The whole story of one message (ledger id, receipt number or Message-ID)."""
+    app = _app(ctx)
+    try:
+        with app.intake.factory() as session:
+            message = explain_module.find_message(session, key)
+            if message is None:
+                raise click.ClickException(f"账本中没有 {key}（可用编号、回执号或 Message-ID）")
+            campaign = next((c for c in app.campaigns if c.id == message.campaign), None)
+            zone = campaign.zone if campaign is not None else None
+            click.echo(
+                explain_module.explain(session, message, "en" if lang == "en" else "zh", zone),
+                nl=False,
+            )
     finally:
         app.close()
 

@@ -56,6 +56,8 @@ class Intake:
     large_files: LargeFileSettings = field(default_factory=LargeFileSettings)
     archive_limits: Limits = field(default_factory=Limits)
     soffice: str | None = None  # LibreOffice, to read .doc and .wps; None when not installed
+    # False while replaying an inbox: replies are written but kept back ("suppressed").
+    answer: bool = True
 
 
 def handle(intake: Intake, ref: MailboxRef, raw: RawMail) -> Message:
@@ -286,7 +288,7 @@ def _queue_reply(
         now=now,
     )
     local_midnight = datetime.combine(ref.campaign.local(now).date(), time(0), ref.campaign.zone)
-    enqueue(session, message, ref.account, reply, intake.replies, local_midnight)
+    enqueue(session, message, ref.account, reply, intake.replies, local_midnight, intake.answer)
 
 
 def _quarantine(

@@ -42,10 +42,15 @@ def enqueue(
     reply: Reply,
     settings: ReplySettings,
     day_start: datetime,
+    answer: bool = True,
 ) -> OutboxReply:
-    """Queue a reply in the caller's transaction; held once the sender's daily budget is spent."""
+    """Queue a reply in the caller's transaction; held once the sender's daily budget is spent.
+
+    With `answer` False (an inbox being replayed) it is kept back as "suppressed": written,
+    never sent unless released later."""
     used = replies_since(session, reply.recipient, day_start)
     state = "pending" if used < settings.max_per_sender_per_day else "held"
+    state = state if answer else "suppressed"
     row = OutboxReply(
         message_pk=message.id,
         campaign=message.campaign,
@@ -55,7 +60,7 @@ def enqueue(
         subject=reply.subject,
         raw=reply.raw,
         state=state,
-        last_error="" if state == "pending" else "daily reply budget reached",
+        last_error="daily reply budget reached" if state == "held" else "",
     )
     session.add(row)
     return row

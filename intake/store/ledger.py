@@ -249,7 +249,7 @@ def replies_since(session: Session, recipient: str, since: datetime) -> int:
             select(func.count(OutboxReply.id)).where(
                 OutboxReply.recipient == recipient,
                 OutboxReply.created_at >= since,
-                OutboxReply.state != "held",
+                OutboxReply.state.not_in(("held", "suppressed")),
             )
         )
         or 0

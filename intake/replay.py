@@ -1,0 +1,167 @@
+"""Loading a whole inbox into the ledger: a configured mailbox from UID 1, or an export of one.
+
+Every message goes through the same `handle` as a poll, so replaying is idempotent: the same
+bytes are recorded once, and a message seen again only gains a location. Deadlines are judged
+on the original receive time (INTERNALDATE; for files the newest Received: header, else
+Date:). Replies are written but kept back ("suppressed") unless asked for; asking later sends
+exactly those never sent.
+"""
+
+from __future__ import annotations
+
+import mailbox as mailboxes
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import update
+
+from intake.app import App
+from intake.campaigns.campaign import MailboxRef
+from intake.domain import RawMail
+from intake.flow import handle
+from intake.mail.imap import FolderState
+from intake.mail.sources import eml_files, read_eml, receive_time
+from intake.store import ledger
+from intake.store.archive import sha256_of
+from intake.store.db import transaction
+from intake.store.models import OutboxReply
+
+
+class ReplaySourceError(Exception):
+    """A source that is neither a configured mailbox nor a readable mail file or folder."""
+
+
+@dataclass
+class ReplayReport:
+    seen: int = 0
+    new: int = 0
+    decisions: Counter[str] = field(default_factory=Counter)
+    released: int = 0  # kept-back replies now sent
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the messages come from, how many there are, and the mailbox they stand for."""
+
+    ref: MailboxRef
+    total: int
+    messages: Callable[[], Iterator[RawMail]]
+    imap: bool = False
+
+
+def open_source(app: App, name: str, mailbox: str | None) -> Source:
+    """A configured mailbox ("campaign/group"), an .mbox file, a Maildir, a folder of .eml
+    files or one .eml; a file source needs `mailbox` to say which group mailbox it was."""
+    configured = {ref.key: ref for ref in app.refs}
+    if name in configured:
+        return _imap_source(app, configured[name])
+    path = Path(name)
+    if not path.exists():
+        known = "、".join(configured)
+        raise ReplaySourceError(f"找不到 {name}：既不是已配置的邮箱（{known}），也不是文件或文件夹")
+    if mailbox not in configured:
+        raise ReplaySourceError(f"请用 --mailbox 指明这些邮件属于哪个邮箱：{'、'.join(configured)}")
+    return _file_source(configured[mailbox], path)
+
+
+def replay(
+    app: App, source: Source, send_replies: bool, on_message: Callable[[], None]
+) -> ReplayReport:
+    """Record every message of the source; replies go out only with `send_replies`."""
+    report = ReplayReport()
+    previous, app.intake.answer = app.intake.answer, send_replies
+    try:
+        for raw in source.messages():
+            _one(app, source, raw, report)
+            on_message()
+    finally:
+        app.intake.answer = previous
+    return report
+
+
+def _one(app: App, source: Source, raw: RawMail, report: ReplayReport) -> None:
+    with app.intake.factory() as session:
+        known = ledger.message_by_sha(session, sha256_of(raw.raw)) is not None
+    message = handle(app.intake, source.ref, raw)
+    report.seen += 1
+    if not known:
+        report.new += 1
+        report.decisions[message.decision] += 1
+    if app.intake.answer:
+        report.released += release_replies(app, message.id)
+    if source.imap:
+        with transaction(app.intake.factory) as session:
+            ledger.advance_cursor(session, source.ref.account, raw.folder, raw.uidvalidity, raw.uid)
+
+
+def release_replies(app: App, message_id: int) -> int:
+    """A reply kept back during an earlier replay is sent now: it was never sent before."""
+    with transaction(app.intake.factory) as session:
+        result = session.execute(
+            update(OutboxReply)
+            .where(OutboxReply.message_pk == message_id, OutboxReply.state == "suppressed")
+            .values(state="pending", next_attempt_at=app.intake.clock.now())
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _imap_source(app: App, ref: MailboxRef) -> Source:
+    box = app.mailbox(ref)
+    found: list[tuple[FolderState, list[int]]] = []
+    for folder in ref.settings.mailbox.folders:
+        state = box.select(folder)
+        if state is not None:  # SEARCH reads the folder selected now: take its UIDs here
+            found.append((state, box.new_uids(state, 0)))
+
+    def messages() -> Iterator[RawMail]:
+        for state, uids in found:
+            box.select(state.name)
+            yield from box.fetch(state, uids)
+
+    return Source(ref, sum(len(uids) for _, uids in found), messages, imap=True)
+
+
+def _file_source(ref: MailboxRef, path: Path) -> Source:
+    if path.is_dir() and (path / "cur").is_dir():
+        return _maildir(ref, path)
+    if path.is_dir():
+        files = eml_files(path)
+        return Source(
+            ref, len(files), lambda: (read_eml(f, ref.key, n) for n, f in enumerate(files, 1))
+        )
+    if path.suffix.lower() == ".eml":
+        return Source(ref, 1, lambda: iter([read_eml(path, ref.key, 1)]))
+    return _mbox(ref, path)
+
+
+def _mbox(ref: MailboxRef, path: Path) -> Source:
+    box = mailboxes.mbox(path, create=False)
+    keys = list(box.keys())
+
+    def messages() -> Iterator[RawMail]:
+        for number, key in enumerate(keys, start=1):
+            raw = _crlf(box.get_bytes(key))
+            yield RawMail(ref.key, f"mbox:{path.name}", 0, number, receive_time(raw), raw)
+
+    return Source(ref, len(keys), messages)
+
+
+def _maildir(ref: MailboxRef, path: Path) -> Source:
+    box = mailboxes.Maildir(path, factory=None, create=False)
+    keys = sorted(box.keys())
+
+    def messages() -> Iterator[RawMail]:
+        for number, key in enumerate(keys, start=1):
+            raw = _crlf(box.get_bytes(key))
+            yield RawMail(ref.key, f"maildir:{path.name}", 0, number, receive_time(raw), raw)
+
+    return Source(ref, len(keys), messages)
+
+
+def _crlf(raw: bytes) -> bytes:
+    """Mail files keep lines with LF; the IMAP server gave the same message with CRLF. The
+    same line ends make the same bytes, so a message replayed from an export of a mailbox
+    already polled is recognised, not recorded twice."""
+    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")

@@ -1,0 +1,139 @@
+"""`intake replay` loads a whole inbox, from the IMAP server or from an export of it, into the
+same ledger, adds nothing the second time, and sends no reply nobody asked for."""
+
+from __future__ import annotations
+
+import json
+import mailbox
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+import pytest
+from deployment import CST, Deployment
+from mailmaker import make_docx, make_mail
+
+START = datetime(2021, 5, 20, 9, 0, tzinfo=CST)
+COMPARED = (
+    "receipt",
+    "decision",
+    "reasons",
+    "warnings",
+    "school",
+    "kind",
+    "stage",
+    "received_at",
+    "sender",
+    "subject",
+)
+
+
+def _inbox() -> list[tuple[bytes, datetime]]:
+    """Five messages as the server received them, each with its Received: line."""
+    letters = [
+        ("双流区实验小学报告", [("双流区实验小学报告.docx", make_docx("报告"))]),
+        ("双流区棠湖小学改进案例", [("双流区棠湖小学改进案例1.docx", make_docx("改进案例"))]),
+        ("材料", [("材料.docx", make_docx("材料"))]),
+        ("自动回复: 休假中", []),
+        ("双流区东升小学报告", [("双流区东升小学报告.docx", make_docx("报告"))]),
+    ]
+    inbox = []
+    for number, (subject, files) in enumerate(letters):
+        # One an hour; the last arrives after the deadline.
+        when = START + timedelta(hours=number) + timedelta(days=2 if number == 4 else 0)
+        received = f"from mx.school.example by mx.qq.com; {format_datetime(when)}"
+        raw = make_mail(
+            "t@school.example", "b@qq.com", subject, files, headers={"Received": received}
+        )
+        inbox.append((raw, when))
+    return inbox
+
+
+def _rows(deployment: Deployment, config: Path | None = None) -> list[dict]:
+    printed = _intake(deployment, config or deployment.config, "messages", "--json")
+    return [{key: row[key] for key in COMPARED} for row in json.loads(printed)]
+
+
+def _intake(deployment: Deployment, config: Path, *args: str) -> str:
+    command = [sys.executable, "-m", "intake", "--config", str(config), *args]
+    done = subprocess.run(command, capture_output=True, text=True, env=deployment.env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _second_ledger(deployment: Deployment, name: str) -> Path:
+    """The same deployment recording into a ledger and archive of its own."""
+    text = deployment.config.read_text(encoding="utf-8")
+    text = text.replace(f"{deployment.tmp}/intake.db", f"{deployment.tmp}/{name}.db")
+    text = text.replace(f"{deployment.tmp}/archive", f"{deployment.tmp}/{name}-archive")
+    config = deployment.tmp / f"{name}.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
+@pytest.fixture
+def inbox() -> list[tuple[bytes, datetime]]:
+    return _inbox()
+
+
+def test_the_mailbox_and_its_mbox_export_give_the_same_ledger(deployment: Deployment, inbox):
+    for raw, when in inbox:
+        deployment.deliver("primary", raw, when)
+    printed = deployment.intake("replay", "sl/primary")
+    assert "新记录" in printed
+    from_imap = _rows(deployment)
+    assert [row["decision"] for row in from_imap] == [
+        "accepted",
+        "accepted",
+        "rejected",
+        "ignored",
+        "rejected",
+    ]
+    assert [row["reasons"] for row in from_imap][2:] == [["bad_name"], ["auto_reply"], ["late"]]
+
+    # Replaying again adds nothing; nothing was sent to anyone.
+    deployment.intake("replay", "sl/primary")
+    assert _rows(deployment) == from_imap
+    assert deployment.smtp.messages == []
+
+    export = deployment.tmp / "export.mbox"
+    box = mailbox.mbox(export)
+    for raw, _ in inbox:
+        box.add(raw.replace(b"\r\n", b"\n"))
+    box.flush()
+    other = _second_ledger(deployment, "from-mbox")
+    _intake(deployment, other, "replay", str(export), "--mailbox", "sl/primary")
+    assert _rows(deployment, other) == from_imap
+
+    # The export replayed into the first ledger is recognised message by message.
+    deployment.intake("replay", str(export), "--mailbox", "sl/primary")
+    assert _rows(deployment) == from_imap
+
+
+def test_send_replies_sends_only_replies_never_sent_before(deployment: Deployment, inbox):
+    for raw, when in inbox[:2]:
+        deployment.deliver("primary", raw, when)
+    deployment.poll()  # a normal run answers both
+    assert len(deployment.smtp.wait_for_messages(2)) == 2
+    deployment.intake("replay", "sl/primary", "--send-replies")
+    assert len(deployment.smtp.wait_for_messages(3, timeout=1)) == 2  # nothing new
+
+    raw, when = inbox[2]
+    deployment.deliver("primary", raw, when)
+    deployment.intake("replay", "sl/primary")  # recorded, its reply kept back
+    assert len(deployment.smtp.wait_for_messages(3, timeout=1)) == 2
+    deployment.intake("replay", "sl/primary", "--send-replies")  # now sent, once
+    assert len(deployment.smtp.wait_for_messages(3)) == 3
+    deployment.intake("replay", "sl/primary", "--send-replies")
+    assert len(deployment.smtp.wait_for_messages(4, timeout=1)) == 3
+
+
+def test_a_dry_run_records_nothing(deployment: Deployment, inbox):
+    for raw, when in inbox:
+        deployment.deliver("primary", raw, when)
+    printed = deployment.intake("replay", "sl/primary", "--dry-run")
+    assert "试运行" in printed and "新记录" in printed
+    assert _rows(deployment) == []
+    assert deployment.smtp.messages == []
