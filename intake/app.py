@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import time as day_time
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
@@ -24,7 +25,7 @@ from intake.mail.imap import ImapMailbox
 from intake.mail.smtp import FolderTransport, SmtpTransport, Transport
 from intake.outbox import SendReport, enqueue, recover_interrupted, send_due
 from intake.poll import PollReport, poll_all
-from intake.replies import compose_download_failed, templates
+from intake.replies import compose_notice, templates
 from intake.store.archive import Archive
 from intake.store.db import make_engine, session_factory, upgrade
 from intake.store.models import LargeFile, Message, OutboxReply
@@ -77,33 +78,48 @@ class App:
 
     def _ask_to_resend(self, session: Session, file: LargeFile, message: Message, why: str) -> None:
         """Queue a word to the school that a 超大附件 could not be downloaded."""
+        self.notify(
+            session,
+            message,
+            "reply_download_failed.txt.j2",
+            "请重新发送",
+            filename=file.filename,
+            error=why,
+        )
+
+    def notify(
+        self, session: Session, message: Message, template: str, tag: str, **details: Any
+    ) -> bool:
+        """Queue a later word to the sender of a recorded message, in its thread; False when
+        its campaign or group is no longer configured."""
         ref = next(
             (r for r in self.refs if (r.campaign.id, r.group) == (message.campaign, message.group)),
             None,
         )
-        if ref is None:  # its campaign is no longer configured: nobody to write from
-            log.warning("#%s: no configured mailbox to write about %s", message.id, file.filename)
-            return
+        if ref is None:
+            log.warning("#%s: no configured mailbox to write from", message.id)
+            return False
         first = session.scalar(
             select(OutboxReply).where(OutboxReply.message_pk == message.id).order_by(OutboxReply.id)
         )
-        recipient = first.recipient if first is not None else message.sender
         now = self.intake.clock.now()
-        reply = compose_download_failed(
+        reply = compose_notice(
             self.intake.templates,
             ref,
-            recipient=recipient,
+            template,
+            tag,
+            recipient=first.recipient if first is not None else message.sender,
             original_subject=message.subject,
             thread=(message.message_id,) if message.message_id else (),
             school=message.school,
             receipt=message.receipt,
-            filename=file.filename,
-            error=why,
             now=now,
+            **details,
         )
         zone = ref.campaign.zone
         midnight = datetime.combine(now.astimezone(zone).date(), day_time(0), zone)
         enqueue(session, message, ref.account, reply, self.config.settings.replies, midnight)
+        return True
 
     def send_due_digests(self) -> list[str]:
         """Each campaign's digest that is due today and not yet sent; returns those sent."""

@@ -14,9 +14,9 @@ from rich.console import Console
 
 from intake import demo as demo_module
 from intake import digests as digests_module
+from intake import overrides, replay_view
 from intake import quarantine as quarantine_module
 from intake import replay as replay_module
-from intake import replay_view
 from intake.app import App, build
 from intake.campaigns.campaign import Campaign, load_campaigns
 from intake.config import Config, ConfigError, load_config
@@ -301,6 +301,33 @@ def explain_command(ctx: click.Context, key: str, lang: str) -> None:
             )
     finally:
         app.close()
+
+
+@main.command("decide")
+@click.argument("key")
+@click.option("--accept", "verdict", flag_value="accept", help="Accept it.")
+@click.option("--reject", "verdict", flag_value="reject", help="Reject it.")
+@click.option("--reason", required=True, help="Why; kept with the decision and told the school.")
+@click.option("--notify", is_flag=True, help="Write to the school that the decision changed.")
+@click.pass_context
+def decide_command(
+    ctx: click.Context, key: str, verdict: str | None, reason: str, notify: bool
+) -> None:
+    """An organizer's decision over the rules, recorded with who and why."""
+    if verdict is None:
+        raise click.UsageError("请用 --accept 或 --reject 给出决定")
+    app = _app(ctx)
+    try:
+        message = overrides.decide(app, key, verdict == "accept", reason, notify)
+        if notify:
+            app.send_replies()
+    except overrides.OverrideError as error:
+        raise click.ClickException(str(error)) from error
+    finally:
+        app.close()
+    click.echo(
+        f"#{message.id} {message.receipt}: {message.decision}（{overrides.who()}：{reason}）"
+    )
 
 
 @main.group()

@@ -119,33 +119,34 @@ def compose(
     return _envelope(ref, answer_address(mail), subject, body, receipt, thread, now)
 
 
-def compose_download_failed(
+def compose_notice(
     env: Environment,
     ref: MailboxRef,
+    template: str,
+    tag: str,
     *,
     recipient: str,
     original_subject: str,
     thread: tuple[str, ...],
     school: str,
     receipt: str,
-    filename: str,
-    error: str,
     now: datetime,
+    **details: Any,
 ) -> Reply:
-    """A later word to the school: a 超大附件 it sent could not be downloaded."""
+    """A later word to the school about a message it sent: a 超大附件 that could not be
+    downloaded, or a decision corrected by an organizer."""
     campaign = ref.campaign
-    body = env.get_template("reply_download_failed.txt.j2").render(
+    body = env.get_template(template).render(
         campaign_name=campaign.settings.name,
         organizer=campaign.settings.organizer,
         group_label=ref.settings.label,
         contact=ref.settings.contact,
         school=school if "@" not in school else "",
         receipt=receipt,
-        filename=filename,
-        error=error,
+        **details,
     )
     topic = original_subject.strip() or "您的来信"
-    subject = f"【请重新发送】{topic}（{receipt}）"
+    subject = f"【{tag}】{topic}（{receipt}）"
     return _envelope(ref, recipient, subject, body, receipt, thread, now)
 
 

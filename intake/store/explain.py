@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from intake.replies import chinese_time
 from intake.store.models import (
+    Action,
     Entry,
     FindingRow,
     LargeFile,
@@ -134,6 +135,12 @@ WORDS: dict[str, tuple[str, str]] = {
     "reasons": ("原因：", "reasons: "),
     "warnings": ("警告：", "warnings: "),
     "replies": ("回复：", "Replies:"),
+    "actions": ("人工处理与重新判定：", "Actions by people and re-runs:"),
+    "action": (
+        "{n}. {t} {who} {k}：{old} → {new}；原因：{why}{told}",
+        "{n}. {t} {who} {k}: {old} → {new}; reason: {why}{told}",
+    ),
+    "told": ("（已通知学校）", " (the school was told)"),
     "reply_to": (
         "收件人 {r}；状态：{s}；尝试 {a} 次；发送时间：{t}",
         "to {r}; state: {s}; attempts: {a}; sent: {t}",
@@ -424,6 +431,32 @@ def _reply(view: View, number: int, reply: OutboxReply) -> list[str]:
     return lines
 
 
+ACTION_LABELS: dict[str, tuple[str, str]] = {
+    "override": ("人工改判", "override"),
+    "reprocess": ("重新判定", "reprocess"),
+    "retry": ("隔离后重试", "retry"),
+}
+
+
+def _actions(view: View, message: Message) -> list[str]:
+    query = select(Action).where(Action.message_pk == message.id).order_by(Action.id)
+    lines = [
+        view.word(
+            "action",
+            n=number,
+            t=view.time(action.at),
+            who=action.by,
+            k=view.label(ACTION_LABELS, action.kind),
+            old=view.label(DECISION_LABELS, action.old_decision),
+            new=view.label(DECISION_LABELS, action.new_decision),
+            why=action.reason or "-",
+            told=view.word("told") if action.notified else "",
+        )
+        for number, action in enumerate(view.session.scalars(query), start=1)
+    ]
+    return _titled(view, "actions", lines)
+
+
 def _quarantine(view: View, message: Message) -> list[str]:
     if message.decision != "quarantined":
         return []
@@ -455,6 +488,7 @@ SECTIONS: list[Section] = [
     _registrations,
     _large_files,
     _decision,
+    _actions,
     _replies,
     _quarantine,
 ]

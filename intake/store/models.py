@@ -303,3 +303,22 @@ class DigestRun(Base):
     recipients: Mapped[list[str]] = mapped_column(default=list)
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(Text, default="")
+
+
+class Action(Base):
+    """Something a person or a re-run did to a recorded message: an override, a reprocessing,
+    a retry. Append-only: a later action never changes an earlier one."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # override, reprocess, retry
+    by: Mapped[str] = mapped_column(String(64))  # the OS user who ran the command
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    old_decision: Mapped[str] = mapped_column(String(16))
+    new_decision: Mapped[str] = mapped_column(String(16))
+    old_reasons: Mapped[list[str]] = mapped_column(default=list)
+    new_reasons: Mapped[list[str]] = mapped_column(default=list)
+    notified: Mapped[bool] = mapped_column(default=False)
