@@ -17,6 +17,7 @@ from intake import digests as digests_module
 from intake import overrides, replay_view
 from intake import quarantine as quarantine_module
 from intake import replay as replay_module
+from intake import reprocess as reprocess_module
 from intake.app import App, build
 from intake.campaigns.campaign import Campaign, load_campaigns
 from intake.config import Config, ConfigError, load_config
@@ -303,6 +304,40 @@ def explain_command(ctx: click.Context, key: str, lang: str) -> None:
         app.close()
 
 
+@main.command("reprocess")
+@click.option("--campaign", default=None, help="Only this campaign.")
+@click.option(
+    "--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None, help="Received on or after."
+)
+@click.option("--apply", "do_apply", is_flag=True, help="Record the new judgements.")
+@click.option("--notify", is_flag=True, help="With --apply: tell schools whose decision changed.")
+@click.pass_context
+def reprocess_command(
+    ctx: click.Context, campaign: str | None, since: Any, do_apply: bool, notify: bool
+) -> None:
+    """Judge recorded messages again with the current configuration; show what changes."""
+    app = _app(ctx)
+    try:
+        if campaign is not None:
+            _campaigns(app, campaign)
+        found = reprocess_module.changes(app, campaign, since.date() if since else None)
+        for change, _ in found:
+            click.echo(
+                f"#{change.id} {change.receipt}: {change.old_decision} → {change.new_decision}"
+                f"  原因 {_codes(change.old_reasons)} → {_codes(change.new_reasons)}"
+                f"  提示 {_codes(change.old_warnings)} → {_codes(change.new_warnings)}"
+            )
+        if not do_apply:
+            click.echo(f"{len(found)} 封邮件的判定会改变；加 --apply 记录" if found else "没有变化")
+            return
+        told = reprocess_module.apply(app, found, notify)
+        if told:
+            app.send_replies()
+        click.echo(f"已记录 {len(found)} 封，通知学校 {told} 封")
+    finally:
+        app.close()
+
+
 @main.command("decide")
 @click.argument("key")
 @click.option("--accept", "verdict", flag_value="accept", help="Accept it.")
@@ -374,6 +409,10 @@ def quarantine_retry(ctx: click.Context, ids: tuple[int, ...], every: bool) -> N
         )
     if any(r.decision in ("", "quarantined") for r in results):
         raise click.ClickException("有邮件仍未能处理，详见上方")
+
+
+def _codes(codes: tuple[str, ...]) -> str:
+    return ",".join(codes) or "-"
 
 
 def _campaigns(app: App, key: str | None) -> list[Campaign]:

@@ -19,7 +19,7 @@ from jinja2 import Environment
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.archives.expand import expand_archives
+from intake.archives.expand import Opened, expand_archives
 from intake.archives.unpack import Limits
 from intake.campaigns.campaign import Campaign, MailboxRef
 from intake.campaigns.cases import match_cases
@@ -110,10 +110,7 @@ def _decide_and_record(
     raw_path: str,
     existing: int | None = None,
 ) -> Message:
-    mail = parse_mail(raw.raw)
-    if intake.large_files.mode == "download":
-        mail = links_as_files(mail)
-    mail, opened = expand_archives(mail, intake.archive_limits)
+    mail, opened = _unpacked(intake, parse_mail(raw.raw))
     with transaction(intake.factory) as session:
         facts = replace(_facts(session, intake, ref, raw, mail), archives=opened)
         verdict = evaluate(facts)
@@ -154,10 +151,36 @@ def _decide_and_record(
     return message
 
 
+def judge(
+    intake: Intake, ref: MailboxRef, message: Message
+) -> tuple[ParsedMail, MessageFacts, Verdict]:
+    """Judge a recorded message again from its archived bytes with today's configuration, as
+    if the ledger held everything but itself. Writes nothing."""
+    raw = RawMail(
+        message.mailbox, "", 0, 0, message.received_at, Path(message.raw_path).read_bytes()
+    )
+    mail, opened = _unpacked(intake, parse_mail(raw.raw))
+    with intake.factory() as session:
+        facts = replace(_facts(session, intake, ref, raw, mail, message.id), archives=opened)
+    return mail, facts, evaluate(facts)
+
+
+def _unpacked(intake: Intake, mail: ParsedMail) -> tuple[ParsedMail, dict[int, Opened]]:
+    """The message with its 超大附件 (by config) and its archives' files as files of its own."""
+    if intake.large_files.mode == "download":
+        mail = links_as_files(mail)
+    return expand_archives(mail, intake.archive_limits)
+
+
 def _facts(
-    session: Session, intake: Intake, ref: MailboxRef, raw: RawMail, mail: ParsedMail
+    session: Session,
+    intake: Intake,
+    ref: MailboxRef,
+    raw: RawMail,
+    mail: ParsedMail,
+    leaving_out: int | None = None,
 ) -> MessageFacts:
-    registered = ledger.registered(session, ref.campaign.id)
+    registered = ledger.registered(session, ref.campaign.id, leaving_out)
     campaign = _with_contact_senders(session, ref.campaign)
     claims = tuple(
         match_cases(
@@ -168,7 +191,7 @@ def _facts(
             mail.sender,
         )
     )
-    earlier = ledger.message_by_message_id(session, mail.message_id)
+    earlier = ledger.message_by_message_id(session, mail.message_id, leaving_out)
     schools = [claim.school for claim in claims if claim.school]
     return MessageFacts(
         mail=mail,
@@ -178,7 +201,7 @@ def _facts(
         claims=claims,
         own_accounts=intake.own_accounts,
         same_message_id_as=earlier.id if earlier is not None else None,
-        holdings=ledger.holdings(session, ref.campaign.id, ref.group, schools),
+        holdings=ledger.holdings(session, ref.campaign.id, ref.group, schools, leaving_out),
         registered=registered,
         inspections=_inspect(intake, campaign, mail, claims),
     )

@@ -107,28 +107,35 @@ def admit_files(session: Session, message: Message) -> None:
         )
     )
     for file in files:
-        latest = session.scalar(
-            select(func.max(Entry.version)).where(
-                Entry.campaign == message.campaign,
-                Entry.group == message.group,
-                Entry.school == file.school,
-                Entry.kind == file.kind,
-                Entry.slot == file.slot,
-            )
-        )
-        entry = Entry(
-            campaign=message.campaign,
-            group=message.group,
-            school=file.school,
-            kind=file.kind,
-            slot=file.slot or "1",
-            version=(latest or 0) + 1,
-            filename=file.filename,
-            received_at=message.received_at,
-            message_pk=message.id,
-            attachment_pk=file.id,
-        )
-        session.add(entry)
-        session.flush()
-        ledger.retire_previous(session, entry)
+        add_newest_entry(session, message, file, file.school, file.kind, file.slot or "1")
         file.outcome = "accepted"
+
+
+def add_newest_entry(
+    session: Session, message: Message, file: StoredAttachment, school: str, kind: str, slot: str
+) -> None:
+    """The file as the newest version of its slot; earlier versions' numbers are never reused."""
+    latest = session.scalar(
+        select(func.max(Entry.version)).where(
+            Entry.campaign == message.campaign,
+            Entry.group == message.group,
+            Entry.school == school,
+            Entry.kind == kind,
+            Entry.slot == slot,
+        )
+    )
+    entry = Entry(
+        campaign=message.campaign,
+        group=message.group,
+        school=school,
+        kind=kind,
+        slot=slot,
+        version=(latest or 0) + 1,
+        filename=file.filename,
+        received_at=message.received_at,
+        message_pk=message.id,
+        attachment_pk=file.id,
+    )
+    session.add(entry)
+    session.flush()
+    ledger.retire_previous(session, entry)

@@ -38,10 +38,15 @@ def message_by_sha(session: Session, sha: str) -> Message | None:
     return session.scalar(select(Message).where(Message.sha256 == sha))
 
 
-def message_by_message_id(session: Session, message_id: str) -> Message | None:
+def message_by_message_id(
+    session: Session, message_id: str, before: int | None = None
+) -> Message | None:
+    """The first message recorded with this Message-ID (before ledger id `before`, if given)."""
     if not message_id:
         return None
     query = select(Message).where(Message.message_id == message_id).order_by(Message.id)
+    if before is not None:
+        query = query.where(Message.id < before)
     return session.scalars(query).first()
 
 
@@ -70,20 +75,26 @@ def add_location(session: Session, message: Message, raw: RawMail) -> bool:
 
 
 def holdings(
-    session: Session, campaign: str, group: str, schools: Iterable[str]
+    session: Session,
+    campaign: str,
+    group: str,
+    schools: Iterable[str],
+    leaving_out: int | None = None,
 ) -> dict[str, tuple[HeldFile, ...]]:
-    """The current version of every file each school holds."""
+    """The current version of every file each school holds, apart from the files of message
+    `leaving_out` (a message being judged again)."""
     wanted = sorted(set(schools))
     if not wanted:
         return {}
-    rows = session.scalars(
-        select(Entry).where(
-            Entry.campaign == campaign,
-            Entry.group == group,
-            Entry.school.in_(wanted),
-            Entry.current.is_(True),
-        )
+    query = select(Entry).where(
+        Entry.campaign == campaign,
+        Entry.group == group,
+        Entry.school.in_(wanted),
+        Entry.current.is_(True),
     )
+    if leaving_out is not None:
+        query = query.where(Entry.message_pk != leaving_out)
+    rows = session.scalars(query)
     held: dict[str, list[HeldFile]] = {}
     for row in rows:
         file = HeldFile(row.kind, row.slot, row.version, row.filename, row.received_at)
@@ -108,13 +119,17 @@ def retire_previous(session: Session, entry: Entry) -> None:
         row.current = False
 
 
-def registered(session: Session, campaign: str) -> tuple[RegisteredRow, ...]:
-    """The current rows of every registration table of a campaign."""
-    rows = session.scalars(
-        select(RegistrationRow)
-        .where(RegistrationRow.campaign == campaign, RegistrationRow.current.is_(True))
-        .order_by(RegistrationRow.id)
+def registered(
+    session: Session, campaign: str, leaving_out: int | None = None
+) -> tuple[RegisteredRow, ...]:
+    """The current rows of every registration table of a campaign, apart from those of
+    message `leaving_out` (a message being judged again)."""
+    query = select(RegistrationRow).where(
+        RegistrationRow.campaign == campaign, RegistrationRow.current.is_(True)
     )
+    if leaving_out is not None:
+        query = query.where(RegistrationRow.message_pk != leaving_out)
+    rows = session.scalars(query.order_by(RegistrationRow.id))
     return tuple(
         RegisteredRow(r.kind, r.submitter, r.unit, r.district, r.level, r.row, r.title)
         for r in rows
