@@ -15,7 +15,9 @@ from sqlalchemy.orm import selectinload
 from intake.app import App
 from intake.domain import Decision
 from intake.flow import retry
-from intake.store.models import Message
+from intake.overrides import who
+from intake.store.db import transaction
+from intake.store.models import Action, Message
 
 
 @dataclass(frozen=True)
@@ -67,4 +69,17 @@ def _retry_one(app: App, message_id: int) -> Retried:
     if ref is None or not message.locations:
         return Retried(message_id, message.receipt, message.decision, "其活动或组别已不在配置中")
     done = retry(app.intake, ref, message, message.locations[0])
+    with transaction(app.intake.factory) as session:
+        session.add(
+            Action(
+                message_pk=message_id,
+                kind="retry",
+                by=who(),
+                at=app.intake.clock.now(),
+                old_decision=str(Decision.QUARANTINED),
+                new_decision=done.decision,
+                old_reasons=["processing_error"],
+                new_reasons=list(done.reasons),
+            )
+        )
     return Retried(message_id, done.receipt, done.decision)

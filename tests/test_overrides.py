@@ -70,3 +70,9 @@ def test_an_organizer_accepts_a_rejected_file_and_rejects_an_accepted_one(deploy
         f"{user} override: rejected → accepted; reason: 已电话核实 (the school was told)" in english
     )
     assert first["decision"] == "accepted"
+
+    digest = deployment.intake("digest", "--campaign", "sl")
+    assert "【人工处理与重新判定】" in digest
+    assert (
+        f"{second['receipt']} 双流区实验小学：已受理 → 未受理（人工改判，{user}：重复提交" in digest
+    )

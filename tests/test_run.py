@@ -137,4 +137,7 @@ def test_a_quarantined_message_is_retried_once_fixed_and_keeps_its_receipt(
         "",
     )
     assert json.loads(deployment.intake("quarantine", "list", "--json")) == []
+    assert deployment.sql("select kind, old_decision, new_decision from actions") == [
+        ("retry", "quarantined", "accepted")
+    ]
     assert len(deployment.smtp.wait_for_messages(2)) == 2  # the school is answered now

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from intake.reports.digest_gather import CHART_DAYS, UNSENT_REPLY_STATES, gather
 from intake.reports.digest_model import (
+    ActionLine,
     AtLimit,
     CaseLine,
     DayCount,
@@ -55,6 +56,7 @@ __all__ = [
     "REPLY_STATE_LABELS",
     "TEXT_TEMPLATE",
     "UNSENT_REPLY_STATES",
+    "ActionLine",
     "AtLimit",
     "CaseLine",
     "DayCount",

@@ -18,6 +18,7 @@ from intake.reports.digest_holdings import (
     unregistered_cases,
 )
 from intake.reports.digest_model import (
+    ActionLine,
     DayCount,
     DeadlineLeft,
     Digest,
@@ -30,6 +31,7 @@ from intake.reports.digest_model import (
 from intake.rules.base import RegisteredRow
 from intake.store import ledger
 from intake.store.models import (
+    Action,
     Entry,
     LargeFile,
     MailboxStatus,
@@ -69,8 +71,11 @@ def gather(session: Session, campaign: Campaign, since: datetime | None, now: da
         for key in campaign.settings.groups
     )
     mailboxes = _mailboxes(session, campaign)
-    empty = not any(g.new_count or g.attention_count for g in groups) and not any(
-        box.failing for box in mailboxes
+    actions = _actions(session, campaign, since, now)
+    empty = (
+        not any(g.new_count or g.attention_count for g in groups)
+        and not any(box.failing for box in mailboxes)
+        and not actions
     )
     return Digest(
         campaign_id=campaign.id,
@@ -84,6 +89,7 @@ def gather(session: Session, campaign: Campaign, since: datetime | None, now: da
         deadlines=_deadlines(campaign, now),
         mailboxes=mailboxes,
         per_day=_per_day(session, campaign, now),
+        actions=actions,
         empty=empty,
         unit_word=_unit_word(campaign),
     )
@@ -280,3 +286,30 @@ def _per_day(session: Session, campaign: Campaign, now: datetime) -> tuple[DayCo
     counts = Counter(campaign.local(moment).date() for moment in received)
     days = (first + timedelta(days=n) for n in range(CHART_DAYS))
     return tuple(DayCount(day, counts.get(day, 0)) for day in days)
+
+
+def _actions(
+    session: Session, campaign: Campaign, since: datetime | None, now: datetime
+) -> tuple[ActionLine, ...]:
+    """Decisions people made or reprocessing changed, in the digest's span."""
+    query = (
+        select(Action, Message)
+        .join(Message, Message.id == Action.message_pk)
+        .where(Message.campaign == campaign.id, Action.at <= now)
+        .order_by(Action.id)
+    )
+    if since is not None:
+        query = query.where(Action.at > since)
+    return tuple(
+        ActionLine(
+            message.receipt,
+            message.school,
+            action.kind,
+            action.by,
+            action.reason,
+            action.old_decision,
+            action.new_decision,
+            campaign.local(action.at),
+        )
+        for action, message in session.execute(query)
+    )

@@ -185,6 +185,20 @@ class DayCount:
 
 
 @dataclass(frozen=True)
+class ActionLine:
+    """A decision made by a person, or changed by reprocessing, since the last digest."""
+
+    receipt: str
+    school: str
+    kind: str  # override, reprocess, retry
+    by: str
+    reason: str
+    old_decision: str
+    new_decision: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Digest:
     """One campaign's digest for one day."""
 
@@ -201,6 +215,7 @@ class Digest:
     per_day: tuple[DayCount, ...]  # the last CHART_DAYS local days, oldest first
     empty: bool  # nothing new and nothing that needs a person
     unit_word: str  # "学校", or "单位" where counties and their offices take part
+    actions: tuple[ActionLine, ...] = ()  # overrides and re-judgements since the last digest
 
     @property
     def new_count(self) -> int:

@@ -10,6 +10,7 @@ from jinja2 import Environment
 
 from intake.replies import LEVEL_LABELS, RECORD_LABELS, chinese_date
 from intake.reports.digest_model import (
+    ActionLine,
     DayCount,
     DeadlineLeft,
     Digest,
@@ -171,7 +172,21 @@ def _texts(digest: Digest, when: Callable[[datetime | None], str]) -> dict[str, 
         "quota_text": quota_text,
         "total_text": lambda total: total_text(total, digest.unit_word),
         "mailbox_text": lambda box: mailbox_text(box, when),
+        "action_text": lambda line: action_text(line, when),
     }
+
+
+ACTION_KINDS = {"override": "人工改判", "reprocess": "重新判定", "retry": "隔离后重试"}
+
+
+def action_text(line: ActionLine, when: Callable[[datetime | None], str]) -> str:
+    """ "SL21-00042 双流区实验小学：未受理 → 已受理（人工改判，zhang：已核实，5月21日 10:00）"."""
+    old = DECISION_LABELS.get(line.old_decision, line.old_decision)
+    new = DECISION_LABELS.get(line.new_decision, line.new_decision)
+    why = f"：{line.reason}" if line.reason else ""
+    kind = ACTION_KINDS.get(line.kind, line.kind)
+    who = f"{kind}，{line.by}{why}，{when(line.at)}"
+    return f"{line.receipt} {line.school or '-'}：{old} → {new}（{who}）"
 
 
 def _when_for(today: date) -> Callable[[datetime | None], str]:
