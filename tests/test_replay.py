@@ -137,3 +137,29 @@ def test_a_dry_run_records_nothing(deployment: Deployment, inbox):
     assert "试运行" in printed and "新记录" in printed
     assert _rows(deployment) == []
     assert deployment.smtp.messages == []
+
+
+def test_a_maildir_and_a_folder_of_eml_files_replay_alike(deployment: Deployment, inbox, tmp_path):
+    maildir = mailbox.Maildir(tmp_path / "Maildir", create=True)
+    folder = tmp_path / "eml"
+    folder.mkdir()
+    for number, (raw, _) in enumerate(inbox):
+        maildir.add(raw.replace(b"\r\n", b"\n"))
+        (folder / f"{number:02d}.eml").write_bytes(raw)
+    deployment.intake("replay", str(tmp_path / "Maildir"), "--mailbox", "sl/primary")
+    from_maildir = _rows(deployment)
+    assert [row["decision"] for row in from_maildir] == [
+        "accepted",
+        "accepted",
+        "rejected",
+        "ignored",
+        "rejected",
+    ]
+    other = _second_ledger(deployment, "from-eml")
+    _intake(deployment, other, "replay", str(folder), "--mailbox", "sl/primary")
+    assert sorted(r["subject"] for r in _rows(deployment, other)) == sorted(
+        r["subject"] for r in from_maildir
+    )
+    # The same messages again, from the other source, add nothing to the first ledger.
+    deployment.intake("replay", str(folder), "--mailbox", "sl/primary")
+    assert len(_rows(deployment)) == 5
