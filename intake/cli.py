@@ -272,6 +272,8 @@ def replay_command(
             found = replay_module.open_source(app, source, mailbox)
         except replay_module.ReplaySourceError as error:
             raise click.ClickException(str(error)) from error
+        for name in found.unreadable:
+            console.print(f"未处理：{name} 没有 Received: 或 Date:，无法确定收到时间")
         with replay_view.progress(console) as bar:
             task = bar.add_task("回放", total=found.total)
             report = replay_module.replay(
@@ -320,7 +322,9 @@ def reprocess_command(
     try:
         if campaign is not None:
             _campaigns(app, campaign)
-        found = reprocess_module.changes(app, campaign, since.date() if since else None)
+        found, failed = reprocess_module.changes(app, campaign, since.date() if since else None)
+        for line in failed:
+            click.echo(f"无法重新判定：{line}", err=True)
         for change, _ in found:
             click.echo(
                 f"#{change.id} {change.receipt}: {change.old_decision} → {change.new_decision}"

@@ -92,9 +92,10 @@ def retry(intake: Intake, ref: MailboxRef, message: Message, first: Location) ->
         first.uidvalidity,
         first.uid,
         message.received_at,
-        Path(message.raw_path).read_bytes(),
+        b"",
     )
     try:
+        raw = replace(raw, raw=Path(message.raw_path).read_bytes())
         return _decide_and_record(intake, ref, raw, message.sha256, message.raw_path, message.id)
     except OperationalError:
         raise

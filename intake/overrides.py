@@ -17,7 +17,14 @@ from intake.domain import Decision
 from intake.store import ledger
 from intake.store.db import transaction
 from intake.store.explain import find_message
-from intake.store.models import Action, Entry, Message, StoredAttachment
+from intake.store.models import (
+    Action,
+    Entry,
+    Message,
+    OutboxReply,
+    RegistrationRow,
+    StoredAttachment,
+)
 
 
 class OverrideError(Exception):
@@ -42,6 +49,7 @@ def decide(app: App, key: str, accept: bool, reason: str, notify: bool) -> Messa
         new = str(Decision.ACCEPTED if accept else Decision.REJECTED)
         old, old_reasons = message.decision, list(message.reasons)
         (admit_files if accept else withdraw_entries)(session, message)
+        supersede_kept_back(session, message)
         message.decision = new
         message.reasons = [] if accept else ["organizer"]
         told = notify and app.notify(
@@ -71,28 +79,68 @@ def decide(app: App, key: str, accept: bool, reason: str, notify: bool) -> Messa
 
 
 def withdraw_entries(session: Session, message: Message) -> None:
-    """The message's files no longer count; the versions they replaced count again."""
-    entries = session.scalars(
-        select(Entry).where(Entry.message_pk == message.id, Entry.current.is_(True))
+    """The message's files and registered rows no longer count; in each slot the newest file
+    of a message still accepted counts again."""
+    entries = list(
+        session.scalars(
+            select(Entry).where(Entry.message_pk == message.id, Entry.current.is_(True))
+        )
     )
     for entry in entries:
         entry.current = False
-        earlier = session.scalar(
-            select(Entry)
-            .where(
-                Entry.campaign == entry.campaign,
-                Entry.group == entry.group,
-                Entry.school == entry.school,
-                Entry.kind == entry.kind,
-                Entry.slot == entry.slot,
-                Entry.version < entry.version,
-                Entry.message_pk != message.id,
-            )
-            .order_by(Entry.version.desc())
-            .limit(1)
+        _recount_slot(session, entry)
+    for file in session.scalars(
+        select(StoredAttachment).where(
+            StoredAttachment.message_pk == message.id, StoredAttachment.outcome == "accepted"
         )
-        if earlier is not None:
-            earlier.current = True
+    ):
+        file.outcome = "rejected"
+    for row in session.scalars(
+        select(RegistrationRow).where(
+            RegistrationRow.message_pk == message.id, RegistrationRow.current.is_(True)
+        )
+    ):
+        row.current = False
+
+
+def _recount_slot(session: Session, entry: Entry) -> None:
+    """Make the newest-received entry of the slot from an accepted message current."""
+    newest = session.scalar(
+        select(Entry)
+        .join(Message, Message.id == Entry.message_pk)
+        .where(
+            Entry.campaign == entry.campaign,
+            Entry.group == entry.group,
+            Entry.school == entry.school,
+            Entry.kind == entry.kind,
+            Entry.slot == entry.slot,
+            Entry.id != entry.id,
+            Message.decision == str(Decision.ACCEPTED),
+        )
+        .order_by(Entry.received_at.desc(), Entry.version.desc())
+        .limit(1)
+    )
+    if newest is not None:
+        newest.current = True
+
+
+def supersede_kept_back(session: Session, message: Message) -> None:
+    """Replies kept back during a replay were written for the old decision: never send them."""
+    for reply in session.scalars(
+        select(OutboxReply).where(
+            OutboxReply.message_pk == message.id, OutboxReply.state == "suppressed"
+        )
+    ):
+        reply.state = "superseded"
+
+
+def answered(session: Session, message: Message) -> bool:
+    """Whether the school was (perhaps) sent an answer: only then is a correction due."""
+    states = ("sent", "unknown", "sending")
+    query = select(OutboxReply.id).where(
+        OutboxReply.message_pk == message.id, OutboxReply.state.in_(states)
+    )
+    return session.scalar(query.limit(1)) is not None
 
 
 def admit_files(session: Session, message: Message) -> None:
@@ -114,7 +162,8 @@ def admit_files(session: Session, message: Message) -> None:
 def add_newest_entry(
     session: Session, message: Message, file: StoredAttachment, school: str, kind: str, slot: str
 ) -> None:
-    """The file as the newest version of its slot; earlier versions' numbers are never reused."""
+    """The file as a new version of its slot (numbers are never reused). It counts unless a
+    file received later already counts in that slot."""
     latest = session.scalar(
         select(func.max(Entry.version)).where(
             Entry.campaign == message.campaign,
@@ -124,6 +173,17 @@ def add_newest_entry(
             Entry.slot == slot,
         )
     )
+    later = session.scalar(
+        select(Entry.id).where(
+            Entry.campaign == message.campaign,
+            Entry.group == message.group,
+            Entry.school == school,
+            Entry.kind == kind,
+            Entry.slot == slot,
+            Entry.current.is_(True),
+            Entry.received_at > message.received_at,
+        )
+    )
     entry = Entry(
         campaign=message.campaign,
         group=message.group,
@@ -131,6 +191,7 @@ def add_newest_entry(
         kind=kind,
         slot=slot,
         version=(latest or 0) + 1,
+        current=later is None,
         filename=file.filename,
         received_at=message.received_at,
         message_pk=message.id,
@@ -138,4 +199,5 @@ def add_newest_entry(
     )
     session.add(entry)
     session.flush()
-    ledger.retire_previous(session, entry)
+    if entry.current:
+        ledger.retire_previous(session, entry)

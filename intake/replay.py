@@ -10,10 +10,13 @@ exactly those never sent.
 from __future__ import annotations
 
 import mailbox as mailboxes
+import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import update
 
@@ -22,7 +25,7 @@ from intake.campaigns.campaign import MailboxRef
 from intake.domain import RawMail
 from intake.flow import handle
 from intake.mail.imap import FolderState
-from intake.mail.sources import eml_files, read_eml, receive_time
+from intake.mail.sources import UnknownReceiveTime, eml_files, read_eml, receive_time
 from intake.store import ledger
 from intake.store.archive import sha256_of
 from intake.store.db import transaction
@@ -49,6 +52,8 @@ class Source:
     total: int
     messages: Callable[[], Iterator[RawMail]]
     imap: bool = False
+    # Files left out because nothing in them says when they were received.
+    unreadable: tuple[str, ...] = ()
 
 
 def open_source(app: App, name: str, mailbox: str | None) -> Source:
@@ -127,37 +132,60 @@ def _file_source(ref: MailboxRef, path: Path) -> Source:
     if path.is_dir() and (path / "cur").is_dir():
         return _maildir(ref, path)
     if path.is_dir():
-        files = eml_files(path)
-        return Source(
-            ref, len(files), lambda: (read_eml(f, ref.key, n) for n, f in enumerate(files, 1))
-        )
+        files = enumerate(eml_files(path), start=1)
+        return _in_order(ref, [(f.name, partial(read_eml, f, ref.key, n)) for n, f in files])
     if path.suffix.lower() == ".eml":
         return Source(ref, 1, lambda: iter([read_eml(path, ref.key, 1)]))
+    with path.open("rb") as handle:
+        if not handle.read(5) == b"From ":
+            raise ReplaySourceError(f"{path} 不是 .mbox 邮箱文件（应以“From ”开头），也不是 .eml")
     return _mbox(ref, path)
+
+
+def _in_order(ref: MailboxRef, readers: list[tuple[str, Callable[[], RawMail]]]) -> Source:
+    """Files in the order the server received them, as a poll would have met them: the order
+    decides which version of a file is the newest. A file that says nowhere when it was
+    received is left out and named."""
+    messages, unreadable = [], []
+    for name, read in readers:
+        try:
+            messages.append(read())
+        except UnknownReceiveTime:
+            unreadable.append(name)
+    ordered = sorted(messages, key=lambda raw: (raw.received_at, raw.uid))
+    return Source(ref, len(ordered), lambda: iter(ordered), unreadable=tuple(unreadable))
 
 
 def _mbox(ref: MailboxRef, path: Path) -> Source:
     box = mailboxes.mbox(path, create=False)
-    keys = list(box.keys())
-
-    def messages() -> Iterator[RawMail]:
-        for number, key in enumerate(keys, start=1):
-            raw = _crlf(box.get_bytes(key))
-            yield RawMail(ref.key, f"mbox:{path.name}", 0, number, receive_time(raw), raw)
-
-    return Source(ref, len(keys), messages)
+    place = f"mbox:{path.name}"
+    return _in_order(ref, [_reader(ref, place, n, box, k) for n, k in _keys(box)])
 
 
 def _maildir(ref: MailboxRef, path: Path) -> Source:
     box = mailboxes.Maildir(path, factory=None, create=False)
-    keys = sorted(box.keys())
+    place = f"maildir:{path.name}"
+    return _in_order(ref, [_reader(ref, place, n, box, k) for n, k in _keys(box)])
 
-    def messages() -> Iterator[RawMail]:
-        for number, key in enumerate(keys, start=1):
-            raw = _crlf(box.get_bytes(key))
-            yield RawMail(ref.key, f"maildir:{path.name}", 0, number, receive_time(raw), raw)
 
-    return Source(ref, len(keys), messages)
+def _keys(box: mailboxes.Mailbox[Any]) -> list[tuple[int, str]]:
+    return list(enumerate(sorted(box.keys()), start=1))
+
+
+def _reader(
+    ref: MailboxRef, place: str, number: int, box: mailboxes.Mailbox[Any], key: str
+) -> tuple[str, Callable[[], RawMail]]:
+    return f"{place}#{number}", lambda: _file_mail(ref, place, number, box.get_bytes(key))
+
+
+def _file_mail(ref: MailboxRef, place: str, number: int, data: bytes) -> RawMail:
+    raw = _crlf(_unescaped(data))
+    return RawMail(ref.key, place, 0, number, receive_time(raw), raw)
+
+
+def _unescaped(data: bytes) -> bytes:
+    """An mbox writes a body line "From …" as ">From …"; the message had no ">"."""
+    return re.sub(rb"(?m)^>(>*From )", rb"\1", data)
 
 
 def _crlf(raw: bytes) -> bytes:

@@ -17,7 +17,13 @@ from intake.app import App
 from intake.campaigns.campaign import MailboxRef
 from intake.domain import Decision
 from intake.flow import judge
-from intake.overrides import add_newest_entry, who, withdraw_entries
+from intake.overrides import (
+    add_newest_entry,
+    answered,
+    supersede_kept_back,
+    who,
+    withdraw_entries,
+)
 from intake.rules.chain import Verdict
 from intake.store import ledger
 from intake.store.db import transaction
@@ -38,29 +44,40 @@ class Change:
     new_warnings: tuple[str, ...]
 
 
-def changes(app: App, campaign: str | None, since: date | None) -> list[tuple[Change, Verdict]]:
-    """Every message whose judgement would change, with its new verdict."""
-    found = []
+def changes(
+    app: App, campaign: str | None, since: date | None
+) -> tuple[list[tuple[Change, Verdict]], list[str]]:
+    """Every message whose judgement would change, with its new verdict; and the messages
+    that could not be judged again, with why."""
+    found, failed = [], []
     for message in _candidates(app, campaign, since):
         ref = _ref(app, message)
         if ref is None:
             continue
-        _, _, verdict = judge(app.intake, ref, message)
+        try:
+            _, _, verdict = judge(app.intake, ref, message)
+        except Exception as error:  # one unreadable message must not stop the others
+            failed.append(f"#{message.id} {message.receipt}: {type(error).__name__}: {error}")
+            continue
         change = _difference(message, verdict)
         if change is not None:
             found.append((change, verdict))
-    return found
+    return found, failed
 
 
 def apply(app: App, found: list[tuple[Change, Verdict]], notify: bool) -> int:
-    """Record the new judgements; returns how many schools were told."""
+    """Record the new judgements; returns how many schools were told. A school is told only
+    when its decision changed and it had been answered before."""
     told = 0
     for change, verdict in found:
         with transaction(app.intake.factory) as session:
             message = session.get(Message, change.id)
             assert message is not None
+            due = (
+                notify and change.old_decision != change.new_decision and answered(session, message)
+            )
             _record(session, message, verdict)
-            sent = notify and app.notify(
+            sent = due and app.notify(
                 session,
                 message,
                 "reply_corrected.txt.j2",
@@ -120,8 +137,22 @@ def _difference(message: Message, verdict: Verdict) -> Change | None:
 
 
 def _record(session: Session, message: Message, verdict: Verdict) -> None:
-    """The message's files counted afresh by the new verdict, and its new decision."""
-    withdraw_entries(session, message)
+    """The new decision; the message's files and rows counted afresh only if it changed."""
+    changed = message.decision != str(verdict.decision)
+    if changed:
+        withdraw_entries(session, message)
+        supersede_kept_back(session, message)
+    if changed and verdict.decision is Decision.ACCEPTED:
+        _admit(session, message, verdict)
+    ledger.add_findings(session, message, verdict.findings)
+    message.decision = str(verdict.decision)
+    message.reasons, message.warnings = verdict.reasons, verdict.warnings
+    if verdict.placements:
+        message.school = verdict.placements[0].school
+        message.kinds = sorted({p.kind for p in verdict.placements})
+
+
+def _admit(session: Session, message: Message, verdict: Verdict) -> None:
     files = {
         row.position: row
         for row in session.scalars(
@@ -133,15 +164,18 @@ def _record(session: Session, message: Message, verdict: Verdict) -> None:
     for placement in verdict.placements:
         placed = files.get(placement.position)
         if placed is not None:
+            placed.kind, placed.school, placed.slot = (
+                placement.kind,
+                placement.school,
+                placement.slot,
+            )
             add_newest_entry(
                 session, message, placed, placement.school, placement.kind, placement.slot
             )
-    tables = {(p.kind, p.school) for p in verdict.placements if p.position in files}
+    rows = [row for row in verdict.rows if row.position in files]
+    tables = {(row.kind, row.submitter) for row in rows}
     stored = {position: row.id for position, row in files.items()}
-    ledger.register_rows(session, message, tables, stored, verdict.rows)
-    ledger.add_findings(session, message, verdict.findings)
-    message.decision = str(verdict.decision)
-    message.reasons, message.warnings = verdict.reasons, verdict.warnings
+    ledger.register_rows(session, message, tables, stored, rows)
 
 
 def _action(app: App, change: Change, notified: bool) -> Action:

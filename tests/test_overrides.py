@@ -76,3 +76,19 @@ def test_an_organizer_accepts_a_rejected_file_and_rejects_an_accepted_one(deploy
     assert (
         f"{second['receipt']} 双流区实验小学：已受理 → 未受理（人工改判，{user}：重复提交" in digest
     )
+
+
+def test_rejected_then_accepted_again_counts_again_and_kept_back_replies_never_go(
+    deployment: Deployment,
+):
+    deployment.deliver("primary", _mail(f"{SCHOOL}报告.docx"))
+    deployment.intake("replay", "sl/primary")  # recorded; its reply kept back
+    [row] = deployment.ledger()
+    deployment.intake("decide", row["receipt"], "--reject", "--reason", "核对中")
+    assert deployment.sql("select current from entries") == [(0,)]
+    deployment.intake("decide", row["receipt"], "--accept", "--reason", "核对无误")
+    assert deployment.sql("select version, current from entries order by id") == [(1, 0), (2, 1)]
+    # The reply written for the first decision is never sent, not even when asked for.
+    deployment.intake("replay", "sl/primary", "--send-replies")
+    assert deployment.smtp.wait_for_messages(1, timeout=1) == []
+    assert deployment.sql("select state from outbox") == [("superseded",)]
