@@ -3,10 +3,10 @@ throw-away copy of the deployment a dry run records into."""
 
 from __future__ import annotations
 
-import shutil
+import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,12 @@ def summary(report: ReplayReport, source: str, dry_run: bool) -> Table:
     return table
 
 
+def _copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy, with what is still in the write-ahead log, via SQLite's backup."""
+    with closing(sqlite3.connect(source)) as live, closing(sqlite3.connect(target)) as copy:
+        live.backup(copy)
+
+
 @contextmanager
 def scratch_copy(config_path: Path) -> Iterator[Config]:
     """The same configuration recording into a throw-away copy of the ledger: a dry run."""
@@ -76,7 +82,7 @@ def scratch_copy(config_path: Path) -> Iterator[Config]:
         real = load_config(config_path)
         url = real.database_url()
         if url.startswith("sqlite:///") and Path(url[10:]).exists():
-            shutil.copyfile(url[10:], work / "ledger.db")
+            _copy_sqlite(Path(url[10:]), work / "ledger.db")
 
         def into_scratch(data: dict[str, Any]) -> None:
             data["database"] = {"url": f"sqlite:///{work / 'ledger.db'}"}
