@@ -6,7 +6,6 @@ import logging
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
-from datetime import time as day_time
 from pathlib import Path
 from typing import Any
 
@@ -87,15 +86,18 @@ class App:
             error=why,
         )
 
+    def ref_of(self, message: Message) -> MailboxRef | None:
+        """The configured mailbox a recorded message came in through; None when its campaign
+        or group is no longer in the configuration."""
+        key = f"{message.campaign}/{message.group}"
+        return next((ref for ref in self.refs if ref.key == key), None)
+
     def notify(
         self, session: Session, message: Message, template: str, tag: str, **details: Any
     ) -> bool:
         """Queue a later word to the sender of a recorded message, in its thread; False when
         its campaign or group is no longer configured."""
-        ref = next(
-            (r for r in self.refs if (r.campaign.id, r.group) == (message.campaign, message.group)),
-            None,
-        )
+        ref = self.ref_of(message)
         if ref is None:
             log.warning("#%s: no configured mailbox to write from", message.id)
             return False
@@ -116,8 +118,7 @@ class App:
             now=now,
             **details,
         )
-        zone = ref.campaign.zone
-        midnight = datetime.combine(now.astimezone(zone).date(), day_time(0), zone)
+        midnight = ref.campaign.day_start(now)
         enqueue(session, message, ref.account, reply, self.config.settings.replies, midnight)
         return True
 

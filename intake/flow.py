@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import traceback
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -311,7 +311,7 @@ def _queue_reply(
         filenames=filenames,
         now=now,
     )
-    local_midnight = datetime.combine(ref.campaign.local(now).date(), time(0), ref.campaign.zone)
+    local_midnight = ref.campaign.day_start(now)
     enqueue(session, message, ref.account, reply, intake.replies, local_midnight, intake.answer)
 
 

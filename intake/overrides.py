@@ -109,11 +109,7 @@ def _recount_slot(session: Session, entry: Entry) -> None:
         select(Entry)
         .join(Message, Message.id == Entry.message_pk)
         .where(
-            Entry.campaign == entry.campaign,
-            Entry.group == entry.group,
-            Entry.school == entry.school,
-            Entry.kind == entry.kind,
-            Entry.slot == entry.slot,
+            ledger.slot_of(entry).holds(),
             Entry.id != entry.id,
             Message.decision == str(Decision.ACCEPTED),
         )
@@ -164,40 +160,11 @@ def add_newest_entry(
 ) -> None:
     """The file as a new version of its slot (numbers are never reused). It counts unless a
     file received later already counts in that slot."""
-    latest = session.scalar(
-        select(func.max(Entry.version)).where(
-            Entry.campaign == message.campaign,
-            Entry.group == message.group,
-            Entry.school == school,
-            Entry.kind == kind,
-            Entry.slot == slot,
-        )
-    )
+    place = ledger.Slot(message.campaign, message.group, school, kind, slot)
+    latest = session.scalar(select(func.max(Entry.version)).where(place.holds()))
     later = session.scalar(
         select(Entry.id).where(
-            Entry.campaign == message.campaign,
-            Entry.group == message.group,
-            Entry.school == school,
-            Entry.kind == kind,
-            Entry.slot == slot,
-            Entry.current.is_(True),
-            Entry.received_at > message.received_at,
+            place.holds(), Entry.current.is_(True), Entry.received_at > message.received_at
         )
     )
-    entry = Entry(
-        campaign=message.campaign,
-        group=message.group,
-        school=school,
-        kind=kind,
-        slot=slot,
-        version=(latest or 0) + 1,
-        current=later is None,
-        filename=file.filename,
-        received_at=message.received_at,
-        message_pk=message.id,
-        attachment_pk=file.id,
-    )
-    session.add(entry)
-    session.flush()
-    if entry.current:
-        ledger.retire_previous(session, entry)
+    ledger.add_entry(session, message, file, place, (latest or 0) + 1, current=later is None)

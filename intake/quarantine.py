@@ -62,10 +62,7 @@ def _retry_one(app: App, message_id: int) -> Retried:
         return Retried(message_id, "", "", "没有这条记录")
     if message.decision != str(Decision.QUARANTINED):
         return Retried(message_id, message.receipt, message.decision, "不在隔离区")
-    ref = next(
-        (r for r in app.refs if (r.campaign.id, r.group) == (message.campaign, message.group)),
-        None,
-    )
+    ref = app.ref_of(message)
     if ref is None or not message.locations:
         return Retried(message_id, message.receipt, message.decision, "其活动或组别已不在配置中")
     done = retry(app.intake, ref, message, message.locations[0])

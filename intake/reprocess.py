@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from intake.app import App
-from intake.campaigns.campaign import MailboxRef
 from intake.domain import Decision
 from intake.flow import judge
 from intake.overrides import (
@@ -51,7 +50,7 @@ def changes(
     that could not be judged again, with why."""
     found, failed = [], []
     for message in _candidates(app, campaign, since):
-        ref = _ref(app, message)
+        ref = app.ref_of(message)
         if ref is None:
             continue
         try:
@@ -105,16 +104,9 @@ def _candidates(app: App, campaign: str | None, since: date | None) -> list[Mess
 
 
 def _local_day(app: App, message: Message) -> date:
-    ref = _ref(app, message)
+    ref = app.ref_of(message)
     moment: datetime = message.received_at
     return (ref.campaign.local(moment) if ref is not None else moment).date()
-
-
-def _ref(app: App, message: Message) -> MailboxRef | None:
-    return next(
-        (r for r in app.refs if (r.campaign.id, r.group) == (message.campaign, message.group)),
-        None,
-    )
 
 
 def _difference(message: Message, verdict: Verdict) -> Change | None:

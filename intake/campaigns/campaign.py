@@ -88,6 +88,10 @@ class Campaign:
     def local(self, moment: datetime) -> datetime:
         return moment.astimezone(self.zone)
 
+    def day_start(self, moment: datetime) -> datetime:
+        """Midnight of the campaign's local day that holds `moment` (daily reply budgets)."""
+        return datetime.combine(self.local(moment).date(), time(0), tzinfo=self.zone)
+
 
 @dataclass(frozen=True)
 class MailboxRef:

@@ -30,8 +30,8 @@ from intake.campaigns.naming import (
 )
 from intake.config import KindSettings
 from intake.domain import Attachment, ParsedMail
-from intake.tables.read import TableError
-from intake.tables.validate import Sheet, read_sheet
+from intake.tables.read import TableError, read_grids
+from intake.tables.validate import Sheet, sheet_from
 
 
 class Role(enum.StrEnum):
@@ -135,9 +135,16 @@ def _from_table(
     a table of its team (姓名, 单位, 职务), so every table kind is tried; a Word document counts
     only when it has all the required columns or its name (or the subject, passed only when
     the message carries one document) says which table it is."""
+    kinds = [(order, key, kind) for order, (key, kind) in enumerate(campaign.kinds.items())]
+    if not any(kind.columns for _, _, kind in kinds):
+        return None
     spreadsheet = split_ending(attachment.filename)[1] in TABLE_ENDINGS
+    try:  # read once, then look for each kind's header row in it
+        grids, error = read_grids(attachment.filename, attachment.payload), ""
+    except TableError as failure:
+        grids, error = [], str(failure)
     found: list[tuple[int, bool, int, str, Sheet]] = []
-    for order, (key, kind) in enumerate(campaign.kinds.items()):
+    for order, key, kind in kinds:
         if not kind.columns:
             continue
         named = any(
@@ -145,14 +152,11 @@ def _from_table(
             for text in (attachment.filename, subject)
             if text
         )
-        try:
-            sheet = read_sheet(attachment.filename, attachment.payload, column_specs(kind))
-        except TableError as error:
+        if error:
             if named:
-                return _table_claim(
-                    position, attachment.filename, subject, key, table_error=str(error)
-                )
+                return _table_claim(position, attachment.filename, subject, key, table_error=error)
             continue
+        sheet = sheet_from(grids, column_specs(kind))
         if sheet is None and named:
             sheet = Sheet((), (), _required(kind), "")  # named as the table, but no header
         if sheet is None:

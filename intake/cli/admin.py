@@ -68,8 +68,8 @@ def explain_command(ctx: click.Context, key: str, lang: str) -> None:
             message = explain_module.find_message(session, key)
             if message is None:
                 raise click.ClickException(f"账本中没有 {key}（可用编号、回执号或 Message-ID）")
-            campaign = next((c for c in app.campaigns if c.id == message.campaign), None)
-            zone = campaign.zone if campaign is not None else None
+            ref = app.ref_of(message)
+            zone = ref.campaign.zone if ref is not None else None
             click.echo(
                 explain_module.explain(session, message, "en" if lang == "en" else "zh", zone),
                 nl=False,

@@ -7,11 +7,11 @@ entries and reply are recorded together or not at all.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from intake.campaigns.campaign import Campaign
@@ -102,18 +102,64 @@ def holdings(
     return {school: tuple(files) for school, files in held.items()}
 
 
+@dataclass(frozen=True)
+class Slot:
+    """One place a school holds files in: a kind, and its number for kinds with several."""
+
+    campaign: str
+    group: str
+    school: str
+    kind: str
+    slot: str
+
+    def holds(self) -> ColumnElement[bool]:
+        """The condition selecting the entries of this slot, every version."""
+        return and_(
+            Entry.campaign == self.campaign,
+            Entry.group == self.group,
+            Entry.school == self.school,
+            Entry.kind == self.kind,
+            Entry.slot == self.slot,
+        )
+
+
+def slot_of(entry: Entry) -> Slot:
+    return Slot(entry.campaign, entry.group, entry.school, entry.kind, entry.slot)
+
+
+def add_entry(
+    session: Session,
+    message: Message,
+    attachment: StoredAttachment,
+    slot: Slot,
+    version: int,
+    current: bool = True,
+) -> Entry:
+    """Record a file as a version of a slot; a current one retires the slot's others."""
+    entry = Entry(
+        campaign=slot.campaign,
+        group=slot.group,
+        school=slot.school,
+        kind=slot.kind,
+        slot=slot.slot,
+        version=version,
+        current=current,
+        filename=attachment.filename,
+        received_at=message.received_at,
+        message_pk=message.id,
+        attachment_pk=attachment.id,
+    )
+    session.add(entry)
+    session.flush()
+    if current:
+        retire_previous(session, entry)
+    return entry
+
+
 def retire_previous(session: Session, entry: Entry) -> None:
     """A new version makes the earlier versions of the same slot no longer current."""
     earlier = session.scalars(
-        select(Entry).where(
-            Entry.campaign == entry.campaign,
-            Entry.group == entry.group,
-            Entry.school == entry.school,
-            Entry.kind == entry.kind,
-            Entry.slot == entry.slot,
-            Entry.current.is_(True),
-            Entry.id != entry.id,
-        )
+        select(Entry).where(slot_of(entry).holds(), Entry.current.is_(True), Entry.id != entry.id)
     )
     for row in earlier:
         row.current = False

@@ -17,10 +17,9 @@ from intake.documents.inspect import Inspection
 from intake.domain import Attachment, Decision, ParsedMail
 from intake.rules.base import MessageFacts
 from intake.rules.chain import Verdict
-from intake.rules.quota import Placement
 from intake.store import ledger
 from intake.store.archive import Archive
-from intake.store.models import Entry, Message, StoredAttachment
+from intake.store.models import Message, StoredAttachment
 
 
 def record_files(
@@ -47,7 +46,14 @@ def record_files(
             ledger.add_large_file(session, message, row, attachment.link, facts.campaign.zone, now)
         placement = placements.get(position)
         if placement is not None:
-            _add_entry(session, message, row, placement)
+            slot = ledger.Slot(
+                message.campaign,
+                message.group,
+                placement.school,
+                placement.kind,
+                placement.slot,
+            )
+            ledger.add_entry(session, message, row, slot, placement.version)
     return filenames, stored
 
 
@@ -116,23 +122,3 @@ def note_links_not_kept(
 def _facts_of(inspection: Inspection | None) -> dict[str, Any]:
     """What opening the file found, kept with it for organizers and exports."""
     return asdict(inspection) if inspection is not None else {}
-
-
-def _add_entry(
-    session: Session, message: Message, attachment: StoredAttachment, placement: Placement
-) -> None:
-    entry = Entry(
-        campaign=message.campaign,
-        group=message.group,
-        school=placement.school,
-        kind=placement.kind,
-        slot=placement.slot,
-        version=placement.version,
-        filename=attachment.filename,
-        received_at=message.received_at,
-        message_pk=message.id,
-        attachment_pk=attachment.id,
-    )
-    session.add(entry)
-    session.flush()
-    ledger.retire_previous(session, entry)

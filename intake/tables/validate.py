@@ -71,7 +71,12 @@ def read_sheet(filename: str, payload: bytes, columns: Sequence[ColumnSpec]) -> 
 
     Raises TableError when the file cannot be read at all.
     """
-    found = best_grid(read_grids(filename, payload), columns)
+    return sheet_from(read_grids(filename, payload), columns)
+
+
+def sheet_from(grids: Sequence[Grid], columns: Sequence[ColumnSpec]) -> Sheet | None:
+    """The table described by `columns` among grids already read, or None."""
+    found = best_grid(grids, columns)
     if found is None:
         return None
     grid, located = found
