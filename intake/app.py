@@ -168,13 +168,13 @@ def _no_pause(_seconds: float) -> None:
 
 def build(config: Config, clock: Clock | None = None) -> App:
     """Open the database (creating or upgrading it) and everything else a command needs."""
-    engine = make_engine(config.database_url())
+    settings = config.settings
+    engine = make_engine(config.database_url(), settings.database.busy_timeout)
     upgrade(engine)
     factory = session_factory(engine)
     recover_interrupted(factory)
     campaigns = load_campaigns(config)
     refs = all_mailboxes(campaigns)
-    settings = config.settings
     intake = Intake(
         factory=factory,
         archive=Archive(config.path(settings.storage.archive_dir)),

@@ -8,6 +8,7 @@ so the poll goes on and nothing is lost.
 
 from __future__ import annotations
 
+import errno
 import logging
 import traceback
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,10 @@ from intake.store.message_files import kept_links, note_links_not_kept, record_f
 from intake.store.models import Location, Message
 
 log = logging.getLogger(__name__)
+
+# Failures of the machine, not of the message: a full disk or quota, a failing or read-only
+# file system. Quarantining would blame the message; failing the poll makes it fetched again.
+ENVIRONMENT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EROFS})
 
 
 @dataclass
@@ -80,6 +85,10 @@ def handle(intake: Intake, ref: MailboxRef, raw: RawMail) -> Message:
         return _decide_and_record(intake, ref, raw, sha, str(raw_path))
     except OperationalError:
         raise  # the database, not the message: leave it for the next poll to fetch again
+    except OSError as error:
+        if error.errno in ENVIRONMENT_ERRNOS:
+            raise  # a full or broken disk, not the message: the next poll fetches it again
+        return _quarantine(intake, ref, raw, sha, str(raw_path), error)
     except Exception as error:  # any failure must end in quarantine, not a lost message
         return _quarantine(intake, ref, raw, sha, str(raw_path), error)
 
@@ -99,6 +108,10 @@ def retry(intake: Intake, ref: MailboxRef, message: Message, first: Location) ->
         return _decide_and_record(intake, ref, raw, message.sha256, message.raw_path, message.id)
     except OperationalError:
         raise
+    except OSError as error:
+        if error.errno in ENVIRONMENT_ERRNOS:
+            raise
+        return _quarantine(intake, ref, raw, message.sha256, message.raw_path, error, message.id)
     except Exception as error:  # still failing: stays in quarantine with the new error
         return _quarantine(intake, ref, raw, message.sha256, message.raw_path, error, message.id)
 
