@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.clock import Clock
@@ -88,12 +89,33 @@ def send_due(
     """Send every reply that is due, paced to settings.max_per_minute."""
     report = SendReport()
     pause = 60.0 / settings.max_per_minute
-    blocked: set[str] = set()  # accounts whose server refused us this round
+    # Accounts whose server refused us this round, or that used their day's budget: QQ stops
+    # an account for the rest of the day, so their replies wait for tomorrow.
+    used = _sent_in_a_day(factory, clock.now())
+    blocked = {account for account, count in used.items() if count >= settings.max_per_day}
     while (row_id := _claim_next(factory, clock.now(), blocked)) is not None:
         if report.sent:
             sleep(pause)
-        _send_one(factory, row_id, transports, settings, clock, report, blocked)
+        account = _send_one(factory, row_id, transports, settings, clock, report, blocked)
+        if account:
+            used[account] += 1
+            if used[account] >= settings.max_per_day:
+                log.warning(
+                    "%s: %s replies sent in 24 hours; the others wait", account, used[account]
+                )
+                blocked.add(account)
     return report
+
+
+def _sent_in_a_day(factory: sessionmaker[Session], now: datetime) -> Counter[str]:
+    """Replies each account sent in the last 24 hours."""
+    with factory() as session:
+        query = (
+            select(OutboxReply.account, func.count())
+            .where(OutboxReply.state == "sent", OutboxReply.sent_at > now - timedelta(hours=24))
+            .group_by(OutboxReply.account)
+        )
+        return Counter({account: int(count) for account, count in session.execute(query)})
 
 
 def _claim_next(factory: sessionmaker[Session], now: datetime, blocked: set[str]) -> int | None:
@@ -120,7 +142,8 @@ def _send_one(
     clock: Clock,
     report: SendReport,
     blocked: set[str],
-) -> None:
+) -> str:
+    """Send one claimed reply; returns its account when the server took it, else ""."""
     with factory() as session:
         row = session.get_one(OutboxReply, row_id)
         account, recipient, raw, reply_id = (
@@ -143,12 +166,13 @@ def _send_one(
         if failure.transient:
             blocked.add(account)  # a throttled or unreachable server: stop for this round
         _record_failure(factory, row_id, failure, settings, clock, report)
-        return
+        return ""
     with transaction(factory) as session:
         row = session.get_one(OutboxReply, row_id)
         row.state, row.sent_at, row.smtp_response = "sent", clock.now(), answer
     report.sent += 1
     log.info("reply %s to %s sent: %s", reply_id, recipient, answer)
+    return account
 
 
 def _record_failure(

@@ -90,7 +90,11 @@ class Acknowledgement:
         mail = facts.mail
         if facts.documents() or mail.links:
             return []
-        answers_us = any(".intake@" in ref for ref in mail.references)
+        # Our reply's Message-ID among its references, or (from a responder that drops them)
+        # our reply's subject with its receipt number: 【已受理】…（SL21-00012）.
+        answers_us = any(".intake@" in ref for ref in mail.references) or bool(
+            _OUR_SUBJECT.search(mail.subject)
+        )
         words = _own_words(mail.text)
         short_thanks = len(words) <= 80 and bool(_THANKS.search(words))
         if answers_us or (mail.references and short_thanks):
@@ -98,6 +102,7 @@ class Acknowledgement:
         return []
 
 
+_OUR_SUBJECT = re.compile(r"【[^】]{2,12}】.*（[A-Za-z0-9]{1,12}-\d{5,}）")
 _QUOTE_START = re.compile(r"^\s*(>|-{3,}|原始邮件|-+\s*Original|在 .* 写道|On .* wrote)")
 
 
