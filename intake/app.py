@@ -30,6 +30,7 @@ from intake.store.db import make_engine, session_factory, upgrade
 from intake.store.models import LargeFile, Message, OutboxReply
 
 log = logging.getLogger(__name__)
+MB = 1024 * 1024
 
 
 @dataclass
@@ -47,7 +48,11 @@ class App:
         if ref.key not in self.mailboxes:
             polling = self.config.settings.polling
             self.mailboxes[ref.key] = ImapMailbox(
-                ref.settings.mailbox, ref.account, polling.socket_timeout, polling.fetch_batch
+                ref.settings.mailbox,
+                ref.account,
+                polling.socket_timeout,
+                polling.fetch_batch,
+                self.config.settings.sizes.max_message_mb * MB,
             )
         return self.mailboxes[ref.key]
 
@@ -194,6 +199,7 @@ def build(config: Config, clock: Clock | None = None) -> App:
             max_depth=settings.archives.max_depth,
         ),
         soffice=soffice(),
+        sizes=settings.sizes,
     )
     return App(config, engine, intake, campaigns, refs)
 

@@ -72,6 +72,19 @@ class ReplySettings(_Settings):
     max_attempts: int = Field(default=8, ge=1)
     # Jinja2 templates; empty means the templates/ folder that ships with intake.
     templates_dir: str = ""
+    # At most this many replies per sending account in any 24 hours; the rest wait. QQ
+    # accounts stop sending at about 500 a day.
+    max_per_day: int = Field(default=400, ge=1)
+    # Answer the Reply-To address instead of From. Off: anyone could name a third party there.
+    use_reply_to: bool = False
+
+
+class SizeSettings(_Settings):
+    # A message larger than this (MB, as the server counts it) is not downloaded: its header
+    # is recorded and the school is asked to send the big files as 超大附件 instead.
+    max_message_mb: int = Field(default=80, ge=1)
+    # An attachment larger than this (MB) is refused without being opened.
+    max_attachment_mb: int = Field(default=64, ge=1)
 
 
 class LargeFileSettings(_Settings):
@@ -344,6 +357,7 @@ class Settings(_Settings):
     replies: ReplySettings = ReplySettings()
     large_files: LargeFileSettings = LargeFileSettings()
     archives: ArchiveSettings = ArchiveSettings()
+    sizes: SizeSettings = SizeSettings()
     campaigns: dict[Key, CampaignSettings] = Field(min_length=1)
 
 

@@ -38,6 +38,13 @@ class RawMail:
     uid: int
     received_at: datetime  # server receive time (IMAP INTERNALDATE), timezone-aware
     raw: bytes
+    # The whole message's size when the server held more than `raw` (only the header of a
+    # message over the size limit is fetched); 0 when `raw` is the whole message.
+    size: int = 0
+
+    @property
+    def full_size(self) -> int:
+        return max(self.size, len(self.raw))
 
 
 @dataclass(frozen=True)

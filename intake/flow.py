@@ -26,7 +26,7 @@ from intake.campaigns.campaign import Campaign, MailboxRef
 from intake.campaigns.cases import match_cases
 from intake.campaigns.classify import FileClaim, Role, classify
 from intake.clock import Clock
-from intake.config import LargeFileSettings, ReplySettings
+from intake.config import LargeFileSettings, ReplySettings, SizeSettings
 from intake.documents.inspect import Inspection, inspect
 from intake.domain import Decision, ParsedMail, RawMail
 from intake.mail.large_files import links_as_files
@@ -42,6 +42,7 @@ from intake.store.message_files import kept_links, note_links_not_kept, record_f
 from intake.store.models import Location, Message
 
 log = logging.getLogger(__name__)
+MB = 1024 * 1024
 
 # Failures of the machine, not of the message: a full disk or quota, a failing or read-only
 # file system. Quarantining would blame the message; failing the poll makes it fetched again.
@@ -63,6 +64,7 @@ class Intake:
     soffice: str | None = None  # LibreOffice, to read .doc and .wps; None when not installed
     # False while replaying an inbox: replies are written but kept back ("suppressed").
     answer: bool = True
+    sizes: SizeSettings = field(default_factory=SizeSettings)
 
 
 def handle(intake: Intake, ref: MailboxRef, raw: RawMail) -> Message:
@@ -102,6 +104,7 @@ def retry(intake: Intake, ref: MailboxRef, message: Message, first: Location) ->
         first.uid,
         message.received_at,
         b"",
+        message.size,
     )
     try:
         raw = replace(raw, raw=Path(message.raw_path).read_bytes())
@@ -124,7 +127,7 @@ def _decide_and_record(
     raw_path: str,
     existing: int | None = None,
 ) -> Message:
-    mail, opened = _unpacked(intake, parse_mail(raw.raw))
+    mail, opened = _unpacked(intake, _parsed(intake, raw))
     with transaction(intake.factory) as session:
         facts = replace(_facts(session, intake, ref, raw, mail), archives=opened)
         verdict = evaluate(facts)
@@ -171,12 +174,31 @@ def judge(
     """Judge a recorded message again from its archived bytes with today's configuration, as
     if the ledger held everything but itself. Writes nothing."""
     raw = RawMail(
-        message.mailbox, "", 0, 0, message.received_at, Path(message.raw_path).read_bytes()
+        message.mailbox,
+        "",
+        0,
+        0,
+        message.received_at,
+        Path(message.raw_path).read_bytes(),
+        message.size,
     )
-    mail, opened = _unpacked(intake, parse_mail(raw.raw))
+    mail, opened = _unpacked(intake, _parsed(intake, raw))
     with intake.factory() as session:
         facts = replace(_facts(session, intake, ref, raw, mail, message.id), archives=opened)
     return mail, facts, evaluate(facts)
+
+
+def _parsed(intake: Intake, raw: RawMail) -> ParsedMail:
+    """The parsed message; of one over the size limit only its header, which is all the
+    refusal needs (and all that was fetched of it over IMAP)."""
+    if raw.full_size > intake.sizes.max_message_mb * MB:
+        return parse_mail(_header(raw.raw))
+    return parse_mail(raw.raw)
+
+
+def _header(raw: bytes) -> bytes:
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    return raw[: min(ends)] + b"\r\n\r\n" if ends else raw
 
 
 def _unpacked(intake: Intake, mail: ParsedMail) -> tuple[ParsedMail, dict[int, Opened]]:
@@ -218,6 +240,9 @@ def _facts(
         holdings=ledger.holdings(session, ref.campaign.id, ref.group, schools, leaving_out),
         registered=registered,
         inspections=_inspect(intake, campaign, mail, claims),
+        size=raw.full_size,
+        max_size=intake.sizes.max_message_mb * MB,
+        max_attachment=intake.sizes.max_attachment_mb * MB,
     )
 
 
@@ -231,6 +256,8 @@ def _inspect(
         attachment = mail.attachments[claim.position]
         if attachment.link is not None:
             continue  # nothing to open until it is downloaded
+        if len(attachment.payload) > intake.sizes.max_attachment_mb * MB:
+            continue  # refused unopened
         if claim.role is Role.DOCUMENT and kind is not None and not kind.columns:
             found[claim.position] = inspect(attachment.filename, attachment.payload, intake.soffice)
     return found
@@ -289,7 +316,7 @@ def _new_message(
         mailbox=raw.mailbox,
         received_at=raw.received_at,
         raw_path=raw_path,
-        size=len(raw.raw),
+        size=raw.full_size,
         **fields,
     )
     session.add(message)
@@ -308,7 +335,8 @@ def _queue_reply(
     verdict: Verdict,
     filenames: dict[int, str],
 ) -> None:
-    if not answer_address(mail):
+    recipient = answer_address(mail, intake.replies.use_reply_to)
+    if not recipient:
         log.warning("#%s has no address a reply can be sent to; no reply", message.id)
         return
     now = intake.clock.now()
@@ -323,6 +351,7 @@ def _queue_reply(
         received_at=message.received_at,
         filenames=filenames,
         now=now,
+        recipient=recipient,
     )
     local_midnight = ref.campaign.day_start(now)
     enqueue(session, message, ref.account, reply, intake.replies, local_midnight, intake.answer)

@@ -44,9 +44,11 @@ class Reply:
 _SENDABLE = re.compile(r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+$")
 
 
-def answer_address(mail: ParsedMail) -> str:
-    """Reply-To if it can be sent to, else From; "" when neither can."""
-    return next((a for a in (mail.reply_to, mail.sender) if _SENDABLE.match(a or "")), "")
+def answer_address(mail: ParsedMail, use_reply_to: bool = False) -> str:
+    """The From address if it can be sent to, "" when not. Reply-To is taken first only when
+    the organizers allow it: otherwise anyone could make intake write to a third party."""
+    candidates = (mail.reply_to, mail.sender) if use_reply_to else (mail.sender,)
+    return next((a for a in candidates if _SENDABLE.match(a or "")), "")
 
 
 LEVEL_LABELS = {"school": "学校层面", "district": "区域层面", "direct": "直属学校"}
@@ -110,13 +112,14 @@ def compose(
     received_at: datetime,
     filenames: dict[int, str],
     now: datetime,
+    recipient: str,
 ) -> Reply:
-    """The reply to one decided message (accepted or rejected)."""
+    """The reply to one decided message (accepted or rejected), to `recipient`."""
     context = _context(ref, verdict, stage, school, receipt, received_at, filenames)
     body = env.get_template(TEMPLATE_FOR[verdict.decision]).render(**context)
     subject = _subject(mail.subject, verdict.decision, receipt)
     thread = (*mail.references, mail.message_id) if mail.message_id else ()
-    return _envelope(ref, answer_address(mail), subject, body, receipt, thread, now)
+    return _envelope(ref, recipient, subject, body, receipt, thread, now)
 
 
 def compose_notice(

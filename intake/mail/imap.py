@@ -44,12 +44,18 @@ class ImapMailbox:
     """One logged-in IMAP session for one account."""
 
     def __init__(
-        self, settings: MailboxSettings, key: str, timeout: float, batch: int = 20
+        self,
+        settings: MailboxSettings,
+        key: str,
+        timeout: float,
+        batch: int = 20,
+        max_bytes: int = 80 * 1024 * 1024,
     ) -> None:
         self.settings = settings
         self.key = key  # the mailbox's name in the ledger
         self.timeout = timeout
         self.batch = batch
+        self.max_bytes = max_bytes  # larger messages: only the header is fetched
         self.capabilities: frozenset[str] = frozenset()
         self._client: IMAPClient | None = None
 
@@ -109,33 +115,51 @@ class ImapMailbox:
         return sorted(uid for uid in found if uid > after)
 
     def fetch(self, state: FolderState, uids: list[int]) -> Iterator[RawMail]:
-        """The raw bytes and receive time of each UID, in ascending batches."""
+        """The raw bytes and receive time of each UID, in ascending batches; only the header
+        of a message over the size limit, so one huge message cannot exhaust memory."""
         for start in range(0, len(uids), self.batch):
             chunk = uids[start : start + self.batch]
-            answers = self.client.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"])
+            sizes = self.client.fetch(chunk, ["RFC822.SIZE"])
+            small = [uid for uid in chunk if _size(sizes.get(uid)) <= self.max_bytes]
+            large = [uid for uid in chunk if uid in sizes and uid not in small]
+            answers = self.client.fetch(small, ["BODY.PEEK[]", "INTERNALDATE"]) if small else {}
+            if large:
+                answers.update(self.client.fetch(large, ["BODY.PEEK[HEADER]", "INTERNALDATE"]))
             for uid in chunk:
                 answer = answers.get(uid)
-                if answer is not None and b"BODY[]" not in answer:
-                    # Never skip it: the cursor would pass it and the message would be lost.
-                    raise MailboxError(f"{state.name} UID {uid}: the server sent no message body")
                 if answer is None:
                     log.warning(
                         "%s/%s: UID %s vanished before it was fetched", self.key, state.name, uid
                     )
                     continue
+                body = _body(answer)
+                if body is None:
+                    # Never skip it: the cursor would pass it and the message would be lost.
+                    raise MailboxError(f"{state.name} UID {uid}: the server sent no message body")
                 yield RawMail(
                     self.key,
                     state.name,
                     state.uidvalidity,
                     uid,
                     _aware(answer[b"INTERNALDATE"]),
-                    bytes(answer[b"BODY[]"]),
+                    body,
+                    _size(sizes.get(uid)) if uid in large else 0,
                 )
 
     def close(self) -> None:
         if self._client is not None:
             _quietly_close(self._client)
             self._client = None
+
+
+def _size(answer: dict[bytes, object] | None) -> int:
+    value = (answer or {}).get(b"RFC822.SIZE", 0)
+    return int(value) if isinstance(value, int | str | bytes) else 0
+
+
+def _body(answer: dict[bytes, object]) -> bytes | None:
+    value = answer.get(b"BODY[]", answer.get(b"BODY[HEADER]"))
+    return bytes(value) if isinstance(value, bytes | bytearray) else None
 
 
 def _aware(moment: datetime) -> datetime:

@@ -57,6 +57,11 @@ class MessageFacts:
     inspections: dict[int, Inspection] = field(default_factory=dict)
     # What became of each attached archive, by its position.
     archives: dict[int, Opened] = field(default_factory=dict)
+    # The message's size in bytes as the server counted it, and the configured limits
+    # (0: no limit).
+    size: int = 0
+    max_size: int = 0
+    max_attachment: int = 0
 
     def documents(self) -> list[FileClaim]:
         return [claim for claim in self.claims if claim.role == "document"]

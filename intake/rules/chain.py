@@ -26,6 +26,7 @@ from intake.rules.format import DocumentFormat
 from intake.rules.quota import Placement, Quota
 from intake.rules.registration import NewRow, Registration
 from intake.rules.senders import Acknowledgement, AutoReply, Bounce, DuplicateMessage, OwnMail
+from intake.rules.sizes import AttachmentSize, MessageSize
 from intake.rules.tables import TableRows
 
 MESSAGE_RULES: tuple[MessageRule, ...] = (
@@ -34,11 +35,13 @@ MESSAGE_RULES: tuple[MessageRule, ...] = (
     AutoReply(),
     DuplicateMessage(),
     Acknowledgement(),
+    MessageSize(),
     Deadline(),
     Archives(),
     HasDocument(),
 )
 FILE_RULES: tuple[MessageRule, ...] = (
+    AttachmentSize(),
     FileNames(),
     TableRows(),
     DocumentFormat(),
