@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from intake import digests
+from intake import alerts, digests
 from intake.archives.unpack import Limits
 from intake.campaigns.campaign import Campaign, MailboxRef, all_mailboxes, load_campaigns
 from intake.clock import Clock, SystemClock
@@ -68,7 +68,8 @@ class App:
         return self.transports[account]
 
     def poll(self) -> PollReport:
-        return poll_all(self.intake, self.refs, self.mailbox)
+        interval = timedelta(minutes=self.config.settings.polling.interval_minutes)
+        return poll_all(self.intake, self.refs, self.mailbox, interval)
 
     def download_links(self) -> DownloadReport:
         intake = self.intake
@@ -140,6 +141,17 @@ class App:
         try:
             sender = next(iter(campaign.settings.groups.values())).mailbox.account.lower()
             return digests.send(self.intake.factory, prepared, campaign, self.transport(sender))
+        finally:
+            self.close_transports()
+
+    def send_alerts(self) -> int:
+        """Tell organizers, once, of a mailbox that cannot be read; returns alerts sent."""
+        try:
+            intake = self.intake
+            now = intake.clock.now()
+            return alerts.send_alerts(
+                intake.factory, intake.templates, self.refs, self.transport, now
+            )
         finally:
             self.close_transports()
 

@@ -115,8 +115,10 @@ class MailboxSettings(_Settings):
     account: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
     # Name shown in the From header of replies.
     display_name: str = ""
-    # NAME of the environment variable holding the 16-letter authorization code (授权码).
-    auth_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # NAME of the environment variable holding the 16-letter authorization code (授权码),
+    # or the absolute path of a file holding it that only its owner may read (chmod 600).
+    auth_env: str = Field(default="", pattern=r"^$|^[A-Za-z_][A-Za-z0-9_]*$")
+    auth_file: str = Field(default="", pattern=r"^$|^/")
     imap_host: str = "imap.qq.com"
     imap_port: int = Field(default=993, ge=1, le=65535)
     imap_tls: bool = True  # implicit TLS, as imap.qq.com requires
@@ -128,8 +130,20 @@ class MailboxSettings(_Settings):
     # Folders polled, in this order. Mail from unknown senders can land in Junk.
     folders: tuple[str, ...] = ("INBOX", "Junk")
 
+    @model_validator(mode="after")
+    def _one_code_source(self) -> MailboxSettings:
+        if bool(self.auth_env) == bool(self.auth_file):
+            raise ValueError("give either auth_env (an environment variable) or auth_file")
+        return self
+
+    @property
+    def code_source(self) -> str:
+        return f"${self.auth_env}" if self.auth_env else self.auth_file
+
     def auth_code(self) -> str:
-        """The authorization code from the environment; never stored or logged."""
+        """The authorization code from the environment or its file; never stored or logged."""
+        if self.auth_file:
+            return _code_from_file(Path(self.auth_file), self.account)
         code = os.environ.get(self.auth_env, "")
         if not code:
             raise ConfigError(
@@ -137,6 +151,25 @@ class MailboxSettings(_Settings):
                 f" (environment variable {self.auth_env} is not set)"
             )
         return code
+
+
+def _code_from_file(path: Path, account: str) -> str:
+    """The code in a file that nobody but its owner (this user) can read or change."""
+    try:
+        info = path.stat()
+        if info.st_mode & 0o077 or info.st_uid != os.getuid():
+            raise ConfigError(
+                f"授权码文件 {path} 其他用户也能读取：请执行 chown $(whoami) {path} && "
+                f"chmod 600 {path} (the file must be readable by its owner only)"
+            )
+        code = path.read_text(encoding="utf-8").strip()
+    except OSError as error:
+        raise ConfigError(
+            f"无法读取授权码文件 {path}（邮箱 {account}）：{error.strerror}"
+        ) from error
+    if not code:
+        raise ConfigError(f"授权码文件 {path} 是空的：请把邮箱 {account} 的授权码写进去")
+    return code
 
 
 class GroupSettings(_Settings):

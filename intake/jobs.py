@@ -35,6 +35,10 @@ def poll_and_send(app: App) -> list[str]:
         except Exception:  # the replies below must go out whatever happened here
             log.exception("downloads failed")
     sent = app.send_replies()
+    try:
+        app.send_alerts()
+    except Exception:  # telling organizers must never stop the polling itself
+        log.exception("alerts failed")
     # A digest whose time passed while intake was stopped goes out now, once.
     for campaign in app.send_due_digests():
         log.info("%s: daily digest sent", campaign)

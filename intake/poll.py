@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from intake.campaigns.campaign import MailboxRef
 from intake.config import ConfigError
 from intake.flow import Intake, handle
-from intake.mail.imap import IMAP_ERRORS, ImapMailbox
+from intake.mail.imap import IMAP_ERRORS, ImapMailbox, LoginFailed
 from intake.store import ledger
 from intake.store.db import transaction
 
@@ -55,10 +56,18 @@ def poll_all(
     intake: Intake,
     refs: list[MailboxRef],
     open_mailbox: Callable[[MailboxRef], ImapMailbox],
+    interval: timedelta = timedelta(minutes=5),
 ) -> PollReport:
-    """Poll each mailbox in turn; one that fails is reported and the others go on."""
+    """Poll each mailbox in turn; one that fails is reported and the others go on. One that
+    failed several polls in a row is tried less and less often (QQ refuses clients that
+    keep reconnecting, and repeated wrong logins can lock the account)."""
     report = PollReport()
     for ref in refs:
+        waiting = _waiting_until(intake, ref, interval)
+        if waiting is not None:
+            log.info("%s: failing; next attempt after %s", ref.key, waiting.isoformat())
+            report.errors.append(f"{ref.key}: 连续失败，{waiting:%H:%M} (UTC) 后再试")
+            continue
         mailbox = open_mailbox(ref)
         try:
             poll_mailbox(intake, ref, mailbox, report)
@@ -73,14 +82,34 @@ def poll_all(
             )
             report.errors.append(f"{ref.key}: {error}")
             mailbox.close()  # reconnect next time rather than reuse a broken session
-            _note(intake, ref, str(error) or type(error).__name__)
+            login = isinstance(error, LoginFailed)
+            _note(intake, ref, str(error) or type(error).__name__, login)
     return report
 
 
-def _note(intake: Intake, ref: MailboxRef, error: str = "") -> None:
+def _note(intake: Intake, ref: MailboxRef, error: str = "", login: bool = False) -> None:
     """Keep the mailbox's last success or error for the digest; never fails the poll."""
     try:
         with transaction(intake.factory) as session:
-            ledger.note_poll(session, ref.key, ref.account, intake.clock.now(), error)
+            ledger.note_poll(session, ref.key, ref.account, intake.clock.now(), error, login)
     except Exception:
         log.exception("%s: could not record the poll's outcome", ref.key)
+
+
+# After this many failures in a row the mailbox waits 1, 3, 7 … poll intervals, at most an hour.
+MAX_WAIT = timedelta(hours=1)
+
+
+def _waiting_until(intake: Intake, ref: MailboxRef, interval: timedelta) -> datetime | None:
+    """When a mailbox that keeps failing may be tried again; None when it may be now."""
+    with intake.factory() as session:
+        status = ledger.mailbox_status(session, ref.key)
+    if status is None or not status.failures or status.last_error_at is None:
+        return None
+    wait = min(interval * (2 ** min(status.failures - 1, 10) - 1), MAX_WAIT)
+    until = _aware(status.last_error_at) + wait
+    return until if intake.clock.now() < until else None
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

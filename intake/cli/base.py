@@ -4,6 +4,7 @@ reads, the application it builds, and how a campaign is chosen."""
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import click
@@ -53,6 +54,9 @@ def open_app(ctx: click.Context) -> App:
 def main(ctx: click.Context, config_path: str, verbose: bool) -> None:
     """intake: 接收、核对、登记并回复学校通过QQ邮箱提交的参赛材料。"""
     setup_logging(verbose)
+    # The ledger, the archive, exports and converted files hold pupils' and teachers' names
+    # and contact details: whatever intake creates is for its own user only.
+    os.umask(0o077)
     ctx.obj = {"config": config_path}
 
 

@@ -30,7 +30,7 @@ def check(ctx: click.Context) -> None:
         for group_key, group in settings.groups.items():
             click.echo(
                 f"  {group_key} {group.label}: {group.mailbox.account} "
-                f"(code in ${group.mailbox.auth_env}), folders {list(group.mailbox.folders)}"
+                f"(code in {group.mailbox.code_source}), folders {list(group.mailbox.folders)}"
             )
     click.echo("配置有效 (configuration is valid)")
 

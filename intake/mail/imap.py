@@ -29,6 +29,10 @@ class MailboxError(Exception):
     """The mailbox could not be read; the message says what to check."""
 
 
+class LoginFailed(MailboxError):
+    """The server refused the account's login: a wrong or expired code, or IMAP turned off."""
+
+
 # Everything a poll may meet when a server misbehaves; the poller reports it and goes on.
 IMAP_ERRORS = (MailboxError, IMAPClientError, OSError)
 
@@ -79,7 +83,7 @@ class ImapMailbox:
             client.login(box.account, box.auth_code())
         except LoginError as error:
             _quietly_close(client)
-            raise MailboxError(
+            raise LoginFailed(
                 f"邮箱 {box.account} 登录失败：请检查授权码是否正确、是否已过期，"
                 f"以及QQ邮箱设置中是否开启了IMAP服务 ({_text(error)})"
             ) from error

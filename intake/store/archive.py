@@ -65,17 +65,25 @@ class Archive:
     def store_download(self, temporary: Path, sha: str, filename: str) -> Path:
         """Move a downloaded file (its SHA-256 already known) to its place."""
         path = self.root / "files" / sha[:2] / sha / safe_filename(filename)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         temporary.replace(path)
         return path
+
+
+def private_dir(path: Path) -> None:
+    """Create `path` and any missing parents readable by their owner only."""
+    if not path.exists():
+        private_dir(path.parent)
+        path.mkdir(mode=0o700, exist_ok=True)
 
 
 def _write_once(path: Path, data: bytes) -> None:
     if path.exists() and path.stat().st_size == len(data):
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     temporary = path.with_name(f".{os.getpid()}.{path.name}.part")
-    with temporary.open("wb") as handle:
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with open(descriptor, "wb") as handle:
         handle.write(data)
         handle.flush()
         os.fsync(handle.fileno())

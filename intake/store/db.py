@@ -6,6 +6,7 @@ poller writes; any other SQLAlchemy URL works the same way through the same migr
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -24,12 +25,20 @@ def make_engine(url: str, busy_timeout: float = 30) -> Engine:
     """An engine for `url`; for SQLite, creates the folder and turns on WAL and foreign keys,
     and waits up to `busy_timeout` seconds for another writer before giving up."""
     if url.startswith("sqlite") and ":memory:" not in url:
-        path = Path(url.split(":///", 1)[1])
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_file(Path(url.split(":///", 1)[1]))
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", partial(_sqlite_pragmas, int(busy_timeout * 1000)))
     return engine
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file for its owner only; SQLite gives its journal files the same
+    permissions. An existing file is left as it is."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
 def _sqlite_pragmas(busy_ms: int, connection: Any, _record: Any) -> None:

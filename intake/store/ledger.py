@@ -317,14 +317,24 @@ def replies_since(session: Session, recipient: str, since: datetime) -> int:
     )
 
 
-def note_poll(session: Session, mailbox: str, account: str, at: datetime, error: str = "") -> None:
-    """Record how a poll of a mailbox went: its last success, or its error."""
-    row = session.scalar(select(MailboxStatus).where(MailboxStatus.mailbox == mailbox))
+def note_poll(
+    session: Session, mailbox: str, account: str, at: datetime, error: str = "", login: bool = False
+) -> MailboxStatus:
+    """Record how a poll of a mailbox went: its last success, or its error (`login`: the
+    server refused the login) and how many polls in a row have failed."""
+    row = mailbox_status(session, mailbox)
     if row is None:
-        row = MailboxStatus(mailbox=mailbox, account=account, last_error="")
+        row = MailboxStatus(mailbox=mailbox, account=account, last_error="", failures=0)
         session.add(row)
     row.last_poll_at = at
     if error:
         row.last_error, row.last_error_at = error, at
+        row.failures, row.login_failed = (row.failures or 0) + 1, login
     else:
         row.last_success_at, row.last_error = at, ""
+        row.failures, row.login_failed, row.alerted_at = 0, False, None
+    return row
+
+
+def mailbox_status(session: Session, mailbox: str) -> MailboxStatus | None:
+    return session.scalar(select(MailboxStatus).where(MailboxStatus.mailbox == mailbox))

@@ -286,6 +286,9 @@ class MailboxStatus(Base):
     last_success_at: Mapped[datetime | None]
     last_error_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(Text, default="")  # "" once a poll succeeds again
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row; 0 after a success
+    login_failed: Mapped[bool] = mapped_column(default=False)  # the last failure was the login
+    alerted_at: Mapped[datetime | None]  # organizers told of this run of failures
 
 
 class DigestRun(Base):
