@@ -62,7 +62,7 @@ def test_an_invalid_value_names_the_file_line_and_key(tmp_path):
 
 
 def test_a_missing_key_points_at_its_table(tmp_path):
-    path, text = _broken(tmp_path, 'auth_env = "INTAKE_JUNIOR_AUTH_CODE"', "")
+    path, text = _broken(tmp_path, 'account = "8762808@qq.com"', "")
     line = next(
         n
         for n, t in enumerate(text.splitlines(), 1)
@@ -71,7 +71,13 @@ def test_a_missing_key_points_at_its_table(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_config(path)
     message = str(caught.value)
-    assert f"{path}:{line}: campaigns.shuangliu-2021.groups.junior.mailbox.auth_env" in message
+    assert f"{path}:{line}: campaigns.shuangliu-2021.groups.junior.mailbox.account" in message
+
+
+def test_a_mailbox_without_a_code_source_says_how_to_give_one(tmp_path):
+    path, _ = _broken(tmp_path, 'auth_env = "INTAKE_JUNIOR_AUTH_CODE"', "")
+    with pytest.raises(ConfigError, match="give either auth_env .* or auth_file"):
+        load_config(path)
 
 
 def test_an_unknown_key_is_refused(tmp_path):
