@@ -1,8 +1,9 @@
 """An aiosmtpd server that answers like smtp.qq.com:465 for integration tests.
 
 Implicit TLS, AUTH LOGIN/PLAIN required, QQ's error replies for a wrong authorization code and
-a foreign envelope sender, plus controls to make the next transactions fail or to accept DATA
-and hang up without replying. Everything is a real SMTP exchange over a socket.
+a foreign envelope sender, plus controls to make the next transactions fail, to accept DATA
+and hang up without replying, or to refuse the next logins with QQ's 535 although the code is
+right (as smtp.qq.com does now and then). Everything is a real SMTP exchange over a socket.
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ class SmtpServer:
         self._lock = threading.Lock()
         self._messages: list[CapturedMessage] = []
         self._plans: deque[_Plan] = deque()
+        self._auth_failures = 0  # sessions still to refuse whatever the code
+        self._refused_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
         # The plan chosen at MAIL FROM, looked up again at RCPT and DATA. Envelopes are
         # replaced after each transaction, so weak keys clean themselves up.
         self._active: weakref.WeakKeyDictionary[Envelope, _Plan] = weakref.WeakKeyDictionary()
@@ -217,11 +220,33 @@ class SmtpServer:
         with self._lock:
             self._plans.extend([_Plan(kind="drop")] * count)
 
+    def fail_auth_next(self, count: int = 1) -> None:
+        """Answer AUTH with QQ's 535 even when the code is right, in the next `count`
+        connections that log in: every mechanism the client tries there is refused (smtplib
+        moves on from PLAIN to LOGIN after a 535)."""
+        if count < 0:
+            raise ValueError("count must be >= 0")
+        with self._lock:
+            self._auth_failures += count
+
+    @property
+    def plans_left(self) -> int:
+        """Planned transaction failures and drops not yet met."""
+        with self._lock:
+            return len(self._plans)
+
+    @property
+    def auth_failures_left(self) -> int:
+        """Connections still to be refused at AUTH."""
+        with self._lock:
+            return self._auth_failures
+
     def reset(self) -> None:
         """Forget captured messages and pending failures."""
         with self._lock:
             self._messages.clear()
             self._plans.clear()
+            self._auth_failures = 0
 
     # ------------------------------------------------------------------ server side
 
@@ -233,6 +258,13 @@ class SmtpServer:
         mechanism: str,
         auth_data: Any,
     ) -> AuthResult:
+        with self._lock:
+            if session not in self._refused_sessions and self._auth_failures > 0:
+                self._auth_failures -= 1
+                self._refused_sessions.add(session)
+            refuse = session in self._refused_sessions
+        if refuse:
+            return AuthResult(success=False, handled=False, message=AUTH_FAILED)
         if isinstance(auth_data, LoginPassword):
             user = auth_data.login.decode("utf-8", errors="replace").lower()
             password = auth_data.password.decode("utf-8", errors="replace")
