@@ -70,6 +70,9 @@ def enqueue(
 def recover_interrupted(factory: sessionmaker[Session]) -> int:
     """Replies a dead process left in `sending` become `unknown`: never sent twice."""
     with transaction(factory) as session:
+        # Only write when there is something to recover: a start must not need the lock.
+        if session.scalar(select(OutboxReply.id).where(OutboxReply.state == "sending")) is None:
+            return 0
         result = session.execute(
             update(OutboxReply)
             .where(OutboxReply.state == "sending")

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import OperationalError
+
 from intake.campaigns.campaign import MailboxRef
 from intake.config import ConfigError
 from intake.flow import Intake, handle
@@ -73,18 +75,23 @@ def poll_all(
             poll_mailbox(intake, ref, mailbox, report)
             _note(intake, ref)
         except Exception as error:
-            # A server or config problem is reported plainly; anything else (e.g. the database
-            # stayed locked) with its traceback. Either way the message that failed was not
-            # recorded and its UID not passed, so the next poll fetches it again.
-            expected = isinstance(error, (*IMAP_ERRORS, ConfigError))
-            log.error(
-                "%s (%s): poll failed: %s", ref.key, ref.account, error, exc_info=not expected
-            )
-            report.errors.append(f"{ref.key}: {error}")
+            # A server, config, disk or database problem is reported plainly; anything else
+            # with its traceback. Either way the message that failed was not recorded and its
+            # UID not passed, so the next poll fetches it again.
+            expected = isinstance(error, (*IMAP_ERRORS, ConfigError, OperationalError))
+            text = _describe(error)
+            log.error("%s (%s): poll failed: %s", ref.key, ref.account, text, exc_info=not expected)
+            report.errors.append(f"{ref.key}: {text}")
             mailbox.close()  # reconnect next time rather than reuse a broken session
-            login = isinstance(error, LoginFailed)
-            _note(intake, ref, str(error) or type(error).__name__, login)
+            _note(intake, ref, text, isinstance(error, LoginFailed))
     return report
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, OperationalError):
+        # SQLAlchemy's text carries the SQL statement; what helps a person is the cause.
+        return f"数据库暂时无法写入，下次轮询会重试（{error.orig}）"
+    return str(error) or type(error).__name__
 
 
 def _note(intake: Intake, ref: MailboxRef, error: str = "", login: bool = False) -> None:
@@ -92,6 +99,8 @@ def _note(intake: Intake, ref: MailboxRef, error: str = "", login: bool = False)
     try:
         with transaction(intake.factory) as session:
             ledger.note_poll(session, ref.key, ref.account, intake.clock.now(), error, login)
+    except OperationalError as error:  # the same locked database the poll met
+        log.warning("%s: could not record the poll's outcome: %s", ref.key, error.orig)
     except Exception:
         log.exception("%s: could not record the poll's outcome", ref.key)
 

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from intake.app import App, build
 from intake.campaigns.campaign import Campaign
@@ -33,11 +34,20 @@ def load(path: str) -> Config:
         raise click.ClickException(str(error)) from error
 
 
+def busy(error: OperationalError) -> click.ClickException:
+    """The database stayed locked by another process, or cannot be opened: one line."""
+    return click.ClickException(
+        f"数据库暂时无法写入（{error.orig}）：可能另一个 intake 进程正在写入，请稍后再试"
+    )
+
+
 def open_app(ctx: click.Context) -> App:
     try:
         return build(load(ctx.obj["config"]))
     except ConfigError as error:
         raise click.ClickException(str(error)) from error
+    except OperationalError as error:
+        raise busy(error) from error
 
 
 @click.group()

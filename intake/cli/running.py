@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from intake import demo as demo_module
 from intake.campaigns.campaign import load_campaigns
-from intake.cli.base import load, main, open_app
+from intake.cli.base import busy, load, main, open_app
 from intake.jobs import poll_and_send, run_forever
 from intake.store.views import ledger_rows
 
@@ -60,6 +61,8 @@ def poll(ctx: click.Context, once: bool) -> None:
         return
     try:
         errors = poll_and_send(app)
+    except OperationalError as error:
+        raise busy(error) from error
     finally:
         app.close()
     if errors:

@@ -73,7 +73,8 @@ class ImapMailbox:
                 ssl_context=tls_context(box.ca_file),
                 timeout=self.timeout,
             )
-        except OSError as error:
+        except (OSError, IMAPClientError) as error:
+            # Refused, unreachable, a certificate refused, or a hang-up before the greeting.
             raise MailboxError(
                 f"无法连接收信服务器 {box.imap_host}:{box.imap_port}: {error}"
             ) from error
