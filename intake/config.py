@@ -58,6 +58,9 @@ class PollingSettings(_Settings):
     socket_timeout: float = Field(default=60, gt=0)
     # Messages fetched per IMAP FETCH command; bounds memory on large backlogs.
     fetch_batch: int = Field(default=20, ge=1, le=500)
+    # In `intake run`, wait in IMAP IDLE on each INBOX when the server offers it, so a new
+    # message is answered within seconds; the timed polls go on regardless.
+    idle: bool = True
 
 
 class ReplySettings(_Settings):

@@ -1,5 +1,6 @@
-"""`intake run`: the same poll and send as `intake poll --once`, on an APScheduler timer,
-and each campaign's daily digest at its configured local time.
+"""`intake run`: the same poll and send as `intake poll --once`, on an APScheduler timer and
+as soon as IMAP IDLE announces new mail, and each campaign's daily digest at its configured
+local time.
 
 Only wiring lives here; the jobs call the functions the commands call. SIGTERM and Ctrl-C
 stop the scheduler after the job in progress has finished its current message.
@@ -9,12 +10,18 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 from types import FrameType
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.blocking import BlockingScheduler
 
 from intake.app import App
+from intake.campaigns.campaign import MailboxRef
+from intake.mail.idle import IdleWatcher
+from intake.mail.imap import ImapMailbox
 
 log = logging.getLogger(__name__)
 
@@ -53,23 +60,68 @@ def poll_and_send(app: App) -> list[str]:
     return report.errors
 
 
+class PollRequests:
+    """The poll job, and polls asked for between its runs (IDLE announced new mail): one
+    asked for while a poll runs makes that poll go round again, since it may have looked
+    at the mailbox just before the message arrived."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.scheduler: BlockingScheduler | None = None
+        self.wanted = threading.Event()
+        self.running = threading.Event()
+
+    def run(self) -> None:
+        self.running.set()
+        try:
+            while True:
+                self.wanted.clear()
+                poll_and_send(self.app)
+                if not self.wanted.is_set():
+                    return
+        finally:
+            self.running.clear()
+            if self.wanted.is_set():  # asked for just as this poll was ending
+                self._wake()
+
+    def ask(self) -> None:
+        self.wanted.set()
+        if not self.running.is_set():
+            self._wake()
+
+    def _wake(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.modify_job("poll", next_run_time=datetime.now(UTC))
+
+
+def _idle_watchers(app: App, on_new: Callable[[], None]) -> list[IdleWatcher]:
+    polling = app.config.settings.polling
+
+    def opener(ref: MailboxRef) -> Callable[[], ImapMailbox]:
+        return lambda: ImapMailbox(ref.settings.mailbox, ref.account, polling.socket_timeout)
+
+    return [IdleWatcher(ref, opener(ref), on_new) for ref in app.refs]
+
+
 def run_forever(app: App) -> None:
     minutes = app.config.settings.polling.interval_minutes
     # One worker: the poll and the digest share the mail sessions, so they take turns.
     scheduler = BlockingScheduler(
         timezone="UTC", executors={"default": ThreadPoolExecutor(max_workers=1)}
     )
+    polls = PollRequests(app)
     # One poll at a time: a slow poll is never overlapped by the next one.
     scheduler.add_job(
-        poll_and_send,
+        polls.run,
         "interval",
         minutes=minutes,
-        args=[app],
         id="poll",
         max_instances=1,
         coalesce=True,
         next_run_time=app.intake.clock.now(),
     )
+    polls.scheduler = scheduler
+    watchers = _idle_watchers(app, polls.ask) if app.config.settings.polling.idle else []
 
     for campaign in app.campaigns:
         digest = campaign.settings.digest
@@ -94,8 +146,12 @@ def run_forever(app: App) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     log.info("running: polling %d mailbox(es) every %s minute(s)", len(app.refs), minutes)
+    for watcher in watchers:
+        watcher.start()
     try:
         scheduler.start()
     finally:
+        for watcher in watchers:
+            watcher.stop()
         app.close()
         log.info("stopped")
