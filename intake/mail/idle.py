@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from intake.campaigns.campaign import MailboxRef
-from intake.mail.imap import IMAP_ERRORS, ImapMailbox
+from intake.mail.imap import IMAP_ERRORS, ImapMailbox, LoginFailed
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,9 @@ class IdleWatcher(threading.Thread):
                 self._watch()
                 failures = 0
             except IMAP_ERRORS as error:
-                wait = RETRY_SECONDS[min(failures, len(RETRY_SECONDS) - 1)]
+                # A refused login is retried rarely: repeated wrong logins can lock the account.
+                step = len(RETRY_SECONDS) - 1 if isinstance(error, LoginFailed) else failures
+                wait = RETRY_SECONDS[min(step, len(RETRY_SECONDS) - 1)]
                 failures += 1
                 log.info("%s: IDLE interrupted (%s); polling meanwhile", self.ref.key, error)
                 self.stopping.wait(wait)
