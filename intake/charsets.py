@@ -36,18 +36,26 @@ _GB_FAMILY = frozenset(
     }
 )
 _GB_CODECS = frozenset({"gb2312", "gbk", "gb18030"})
+# Python codecs that are no MIME charset: the escape codecs turn "\\ud800" into a lone
+# surrogate (which no file name, database or reply can hold) or any other character at will.
+_PYTHON_ONLY = frozenset({"unicode-escape", "raw-unicode-escape", "idna", "punycode", "charmap"})
 _ZIP_UTF8_FLAG = 0x800
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 # Printable ASCII only: a stray non-ASCII character cannot be part of an encoded-word.
 _ENCODED_WORD = re.compile(r"=\?[!->@-~]+\?[bBqQ]\?[!->@-~]*\?=")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# A header value is one line: what encoded-words or raw bytes smuggle in as line breaks or
+# other control characters (C0 but the tab folding leaves, DEL, C1, the Unicode line and
+# paragraph separators) would break the reply built from it, or a log line.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
 def normalize_charset(label: str | None) -> str:
     """Return a Python codec name for a MIME charset label.
 
     GB-family labels become "gb18030"; empty, unknown and non-text codecs ("base64", "rot13",
-    "undefined") become "utf-8" so that a hostile label can neither crash nor misuse a codec.
+    "undefined") and Python's own codecs ("unicode_escape") become "utf-8" so that a hostile
+    label can neither crash nor misuse a codec.
     """
     name = (label or "").strip().strip("\"'").split("*", 1)[0].strip().lower()
     if name in _GB_FAMILY:
@@ -61,6 +69,8 @@ def normalize_charset(label: str | None) -> str:
         (b"\x00" * 4).decode(canonical)
     except (LookupError, UnicodeError, ValueError):
         return "utf-8"
+    if canonical in _PYTHON_ONLY:
+        return "utf-8"
     return "gb18030" if canonical in _GB_CODECS else canonical
 
 
@@ -68,15 +78,25 @@ def decode_bytes(data: bytes, label: str | None) -> str:
     """Decode bytes with their (normalized) label, then strict UTF-8, then GB18030.
 
     When nothing decodes strictly the label is applied with errors="replace", so undecodable
-    bytes show up as U+FFFD.
+    bytes show up as U+FFFD; so do the lone surrogates UTF-7 lets through ("+2AA-").
     """
     charset = normalize_charset(label)
     for candidate in (charset, "utf-8", "gb18030"):
         try:
-            return data.decode(candidate)
+            return _no_surrogates(data.decode(candidate))
         except (UnicodeError, LookupError):
             continue
-    return data.decode(charset, "replace")
+    return _no_surrogates(data.decode(charset, "replace"))
+
+
+def _no_surrogates(text: str) -> str:
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def one_line(text: str) -> str:
+    """The text with every run of control characters and line breaks made one space; tabs
+    stay, as unfolding leaves them."""
+    return _CONTROL.sub(" ", text)
 
 
 def decode_unlabelled(data: bytes) -> str:
@@ -108,7 +128,7 @@ def decode_header_value(value: str) -> str:
 
     Encoded-words are recognised anywhere, also inside quotes (QQ's
     name="=?gb18030?B?...?="), and adjacent words are joined before decoding, so a character
-    split across two words comes out whole.
+    split across two words comes out whole. The result is one line (see one_line).
     """
     text = _FOLD.sub("", recover_8bit(value))
     pieces: list[str] = []
@@ -118,7 +138,7 @@ def decode_header_value(value: str) -> str:
         pieces.append(_decode_run(text[run_start:run_end]))
         position = run_end
     pieces.append(text[position:])
-    return "".join(pieces).strip()
+    return one_line("".join(pieces)).strip()
 
 
 def _encoded_runs(text: str) -> list[tuple[int, int]]:

@@ -27,7 +27,13 @@ from typing import Any
 
 import mailparser
 
-from intake.charsets import decode_bytes, decode_header_value, decode_unlabelled, recover_8bit
+from intake.charsets import (
+    decode_bytes,
+    decode_header_value,
+    decode_unlabelled,
+    one_line,
+    recover_8bit,
+)
 from intake.domain import Attachment, ParsedMail
 from intake.mail.html import html_to_text
 from intake.mail.links import find_large_file_links
@@ -37,8 +43,17 @@ log = logging.getLogger(__name__)
 _BODY_TYPES = frozenset({"text/plain", "text/html"})
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 _ANGLE_ID = re.compile(r"<([^<>\s]+)>")
+_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 # No refolding (max_line_length=None) so an attached message keeps its headers as written.
 _EMBEDDED_POLICY = compat32.clone(linesep="\r\n", max_line_length=None)
+# Longest values kept, as the ledger's columns hold them. A line of mail holds 998 characters;
+# a longer subject is nobody's, and quoting it whole in the reply's Subject made folding that
+# header take minutes (the stdlib folds encoded-words in quadratic time).
+MAX_SUBJECT = 998
+MAX_ID = 998
+MAX_NAME = 255
+MAX_FILENAME = 1024
+MAX_CONTENT_TYPE = 255
 
 
 @dataclass
@@ -58,19 +73,19 @@ def parse_mail(raw: bytes) -> ParsedMail:
     html_texts = [html_to_text(html) for html in body.html]
     plain = "\n".join(body.plain).strip()
     return ParsedMail(
-        message_id=_message_id(headers.get("message-id", "")),
+        message_id=_message_id(_ids_header(message, "message-id")),
         sender=sender,
-        sender_name=_display_name(message, sender),
+        sender_name=_display_name(message, sender)[:MAX_NAME],
         reply_to=_first_address(parser, message, "reply-to") or sender,
         to=tuple(_addresses(parser, message, "to")),
-        subject=headers.get("subject", ""),
+        subject=headers.get("subject", "")[:MAX_SUBJECT].strip(),
         date=_date(parser, message),
         text=plain or "\n".join(text for text, _ in html_texts).strip(),
         headers=headers,
-        content_type=message.get_content_type(),
+        content_type=_content_type(message),
         attachments=tuple(body.attachments),
         links=find_large_file_links("\n".join(body.plain + [linked for _, linked in html_texts])),
-        references=_references(headers),
+        references=_references(message),
     )
 
 
@@ -155,17 +170,27 @@ def _display_name(message: Message, address: str) -> str:
     return ""
 
 
+def _ids_header(message: Message, name: str) -> str:
+    """A header of message ids as written: ids are never encoded-words (RFC 2047, 5), and
+    decoding one could put a line break into the reply's In-Reply-To."""
+    raw = _first_raw(message, name)
+    return _CONTROLS.sub("", _FOLD.sub("", recover_8bit(raw))) if raw is not None else ""
+
+
 def _message_id(value: str) -> str:
+    """The id without angle brackets; "" when there is none, or none that fits a mail line."""
     match = _ANGLE_ID.search(value)
-    return (match.group(1) if match else value).strip()
+    words = value.split()
+    found = match.group(1) if match else words[0] if words else ""
+    return found if len(found) <= MAX_ID else ""
 
 
-def _references(headers: dict[str, str]) -> tuple[str, ...]:
+def _references(message: Message) -> tuple[str, ...]:
     found: list[str] = []
     for name in ("in-reply-to", "references"):
-        value = headers.get(name, "")
+        value = _ids_header(message, name)
         ids = _ANGLE_ID.findall(value) or [word for word in value.split() if "@" in word]
-        found.extend(ident for ident in ids if ident not in found)
+        found.extend(ident for ident in ids if ident not in found and len(ident) <= MAX_ID)
     return tuple(found)
 
 
@@ -218,9 +243,15 @@ def _collect(message: Message) -> _Body:
     return body
 
 
+def _content_type(part: Message) -> str:
+    """The part's type; one too long to be a real type counts as opaque data."""
+    content_type = one_line(part.get_content_type())
+    return content_type if len(content_type) <= MAX_CONTENT_TYPE else "application/octet-stream"
+
+
 def _add_leaf(part: Message, body: _Body) -> None:
     filename = _filename(part)
-    content_type = part.get_content_type()
+    content_type = _content_type(part)
     disposition = part.get_content_disposition() or ""
     if not filename and content_type in _BODY_TYPES and disposition != "attachment":
         text = decode_bytes(_payload_bytes(part), _param(part, "content-type", "charset"))
@@ -240,7 +271,7 @@ def _add_leaf(part: Message, body: _Body) -> None:
 def _embedded_message(part: Message) -> Attachment:
     return Attachment(
         filename=_filename(part),
-        content_type=part.get_content_type(),
+        content_type=_content_type(part),
         payload=_embedded_bytes(part),
         inline=False,
     )
@@ -318,8 +349,17 @@ def _filename(part: Message) -> str:
     for header, name in (("content-disposition", "filename"), ("content-type", "name")):
         value = _param(part, header, name)
         if value:
-            return value
+            return _shortened(value)
     return ""
+
+
+def _shortened(filename: str) -> str:
+    """At most MAX_FILENAME characters, keeping a short ending (".docx") that says the type."""
+    if len(filename) <= MAX_FILENAME:
+        return filename
+    _stem, dot, ending = filename.rpartition(".")
+    suffix = dot + ending if dot and len(ending) <= 16 else ""
+    return filename[: MAX_FILENAME - len(suffix)] + suffix
 
 
 def _param(part: Message, header: str, name: str) -> str | None:
@@ -345,7 +385,8 @@ def _param(part: Message, header: str, name: str) -> str | None:
     if isinstance(chosen, tuple):
         charset, _language, text = chosen
         data = text.encode("latin-1", "replace")
-        return decode_bytes(data, charset) if charset else decode_unlabelled(data)
+        decoded = decode_bytes(data, charset) if charset else decode_unlabelled(data)
+        return one_line(decoded).strip()
     if chosen is None:
         return None
     return decode_header_value(decode_unlabelled(chosen.encode("latin-1", "replace")))

@@ -12,8 +12,17 @@ import re
 import unicodedata
 from pathlib import Path
 
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
-_DEVICE_NAMES = re.compile(r"^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$", re.IGNORECASE)
+_UNSAFE = re.compile(r'[/\\:*?"<>|]')
+# Controls (C0, DEL, C1), format characters (bidi overrides that make "exe.docx" read as
+# "xcod.exe"), lone surrogates (no file system can hold them) and line or paragraph separators.
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+# Windows opens a device whatever the ending, and also with spaces before it: "CON",
+# "nul.docx", "com1 .txt", "COM¹", "CONIN$".
+_DEVICE_NAMES = re.compile(
+    r"^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³]|conin\$|conout\$) *(\..*)?$", re.IGNORECASE
+)
+# Leading dots hide a file, and Windows drops trailing dots and spaces.
+_EDGES = re.compile(r"^[\s.]+|[\s.]+$")
 # File systems allow 255 bytes per name; a Chinese character takes three in UTF-8, and the
 # temporary name adds a few more.
 MAX_NAME_BYTES = 200
@@ -24,18 +33,23 @@ def sha256_of(data: bytes) -> str:
 
 
 def safe_filename(name: str) -> str:
-    """A name safe on any file system: no paths, control characters or device names."""
+    """A name safe on any file system: no paths, control characters or device names, no
+    leading dot (hidden) and no trailing dot or space (Windows drops them)."""
     name = unicodedata.normalize("NFC", name.replace("\\", "/").split("/")[-1])
-    name = _UNSAFE.sub("_", name).strip().lstrip(".").strip()
+    name = "".join(
+        "_" if unicodedata.category(char) in _UNSAFE_CATEGORIES else char for char in name
+    )
+    name = _EDGES.sub("", _UNSAFE.sub("_", name))
     if not name or _DEVICE_NAMES.match(name):
         name = f"file_{name}" if name else "attachment"
     if len(name.encode()) > MAX_NAME_BYTES:
         stem, dot, ending = name.rpartition(".")
         ending = "." + ending if dot and len(ending) <= 8 else ""
         stem = stem if ending else name
-        while len((stem + ending).encode()) > MAX_NAME_BYTES:
-            stem = stem[:-1]
-        name = stem.rstrip() + ending
+        room = MAX_NAME_BYTES - len(ending.encode())
+        # Cut the bytes once (a name can be megabytes long); "ignore" drops only the fragment
+        # of a character the cut split.
+        name = _EDGES.sub("", stem.encode()[:room].decode("utf-8", "ignore")) + ending
     return name
 
 
