@@ -148,7 +148,7 @@ def compose_notice(
         receipt=receipt,
         **details,
     )
-    topic = original_subject.strip() or "您的来信"
+    topic = _header_text(original_subject) or "您的来信"
     subject = f"【{tag}】{topic}（{receipt}）"
     return _envelope(ref, recipient, subject, body, receipt, thread, now)
 
@@ -183,8 +183,15 @@ def _envelope(
 
 def _subject(original: str, decision: Decision, receipt: str) -> str:
     status = "已受理" if decision is Decision.ACCEPTED else "未受理"
-    topic = original.strip() or "您的来信"
+    topic = _header_text(original) or "您的来信"
     return f"【{status}】{topic}（{receipt}）"
+
+
+def _header_text(text: str) -> str:
+    """The school's subject as text for our Subject. The email package decodes whatever looks
+    like an encoded-word in a value it is given, and cannot fold what it decoded from one the
+    sender left undecodable: a word joiner after "=" keeps it plain text."""
+    return text.strip().replace("=?", "=\u2060?")
 
 
 def _context(

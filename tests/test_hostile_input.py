@@ -353,14 +353,10 @@ def _own_message_id(raw: bytes) -> bytes:
 
 
 _MESSAGE_ID = re.compile(rb"(?im)^message-id:[ \t]*<")
-# The one way handling still fails, in replies.py (see the xfail test below): a quarantine
-# with any other traceback fails these tests.
-KNOWN_REPLY_BUG = ("intake/replies.py", "_fold_as_ew")
 
 
 def assert_not_quarantined(row: Message) -> None:
-    if row.decision == "quarantined":
-        assert all(mark in row.error for mark in KNOWN_REPLY_BUG), row.error
+    assert row.decision != "quarantined", row.error
 
 
 def test_the_corpus_in_process_with_nul_bytes_intact(app: App) -> None:
@@ -378,12 +374,6 @@ UNDECODABLE_WORD = (
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="replies.py gives the subject to the email package, which decodes the encoded-word"
-    " text left in it a second time and then cannot fold the Subject (UnicodeEncodeError)",
-)
 def test_a_subject_holding_an_undecodable_encoded_word_is_answered(app: App) -> None:
     mail = parse_mail(UNDECODABLE_WORD)
     assert mail.subject == "报=??Q?=81=36?="  # kept as the sender wrote it
