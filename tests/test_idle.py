@@ -26,9 +26,14 @@ def _run(deployment: Deployment, idle: bool) -> subprocess.Popen[str]:
     command = [sys.executable, "-m", "intake", "--config", str(deployment.config), "run"]
     process = subprocess.Popen(command, env=deployment.env, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while len(deployment.sql("select * from mailbox_status")) < 2:  # the first poll is done
-        assert time.monotonic() < deadline and process.poll() is None
-        time.sleep(0.1)
+    try:
+        while len(deployment.sql("select * from mailbox_status")) < 2:  # the first poll is done
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.1)
+    except BaseException:
+        process.kill()
+        process.communicate()
+        raise
     time.sleep(1)  # the IDLE sessions are open
     return process
 
