@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -67,3 +68,31 @@ def test_the_newest_migration_can_be_undone_on_a_database_with_data(tmp_path: Pa
         columns = [row[1] for row in connection.execute(text("pragma table_info(messages)"))]
         assert "stage" not in columns
         assert connection.execute(text("select count(*) from locations")).scalar_one() == 1
+
+
+def test_an_upgrade_that_stops_half_way_leaves_nothing_behind(tmp_path: Path, monkeypatch):
+    """A process killed in the middle of creating the schema must not leave tables without
+    their version: the next start would fail on "table already exists" forever."""
+    from alembic.operations import Operations
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    real, calls = Operations.create_table, []
+
+    def create_then_die(self, *args, **kwargs):
+        calls.append(args[0])
+        if len(calls) == 4:
+            raise KeyboardInterrupt("killed while creating the schema")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Operations, "create_table", create_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        upgrade(engine)
+    monkeypatch.undo()
+    assert len(calls) == 4
+    with engine.connect() as connection:
+        tables = connection.execute(text("select name from sqlite_master where type = 'table'"))
+        assert tables.scalars().all() == []
+    upgrade(engine)  # the next start builds it whole
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        assert compare_metadata(context, Base.metadata) == []

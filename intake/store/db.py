@@ -15,7 +15,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -51,12 +53,43 @@ def _sqlite_pragmas(busy_ms: int, connection: Any, _record: Any) -> None:
 
 
 def upgrade(engine: Engine) -> None:
-    """Create the schema or bring it to the newest migration."""
+    """Create the schema or bring it to the newest migration: all of it or none of it.
+
+    pysqlite runs DDL outside any transaction, so on SQLite each statement of a migration
+    would be committed by itself, and a process killed half-way would leave tables without
+    the version that made them (every later start failing on "table already exists"). There
+    the upgrade runs in one BEGIN IMMEDIATE … COMMIT of its own, taken only when needed: a
+    start on an up-to-date ledger writes nothing and needs no lock."""
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
+    head = ScriptDirectory.from_config(config).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+        connection.rollback()
+        if current == head:
+            return
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        if connection.dialect.name != "sqlite":
+            with connection.begin():
+                command.upgrade(config, "head")
+            return
+        _upgrade_sqlite(connection, config)
+
+
+def _upgrade_sqlite(connection: Connection, config: AlembicConfig) -> None:
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    previous, driver.isolation_level = driver.isolation_level, None  # no implicit BEGIN
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            command.upgrade(config, "head")
+        except BaseException:
+            connection.exec_driver_sql("ROLLBACK")
+            raise
+        connection.exec_driver_sql("COMMIT")
+    finally:
+        driver.isolation_level = previous
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
