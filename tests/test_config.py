@@ -76,7 +76,7 @@ def test_a_missing_key_points_at_its_table(tmp_path):
 
 def test_a_mailbox_without_a_code_source_says_how_to_give_one(tmp_path):
     path, _ = _broken(tmp_path, 'auth_env = "INTAKE_JUNIOR_AUTH_CODE"', "")
-    with pytest.raises(ConfigError, match="give either auth_env .* or auth_file"):
+    with pytest.raises(ConfigError, match=r"give either auth_env .* or auth_file"):
         load_config(path)
 
 
