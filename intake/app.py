@@ -190,11 +190,14 @@ def build(config: Config, clock: Clock | None = None) -> App:
     upgrade(engine)
     factory = session_factory(engine)
     recover_interrupted(factory)
+    archive = Archive(config.path(settings.storage.archive_dir))
+    if archive.remove_leftovers():
+        log.info("removed half-written files left by an interrupted run")
     campaigns = load_campaigns(config)
     refs = all_mailboxes(campaigns)
     intake = Intake(
         factory=factory,
-        archive=Archive(config.path(settings.storage.archive_dir)),
+        archive=archive,
         replies=settings.replies,
         templates=templates(
             str(config.path(settings.replies.templates_dir))

@@ -514,3 +514,18 @@ def test_a_really_full_file_system_fails_the_poll_until_there_is_room(
         assert poll_and_send(app) == []
         _assert_each_recorded_and_answered_once(deployment, range(1, 2))
         assert _cursor(deployment, "primary") == uid
+
+
+def test_half_written_copies_of_a_killed_run_are_removed_at_the_next_start(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process killed while writing leaves `.PID.name.part`; the next start removes the
+    old ones and leaves a fresh one (another process may be writing it)."""
+    folder = deployment.tmp / "archive" / "raw" / "ab"
+    folder.mkdir(parents=True)
+    old, fresh = folder / ".123.ab12.eml.part", folder / ".124.ab34.eml.part"
+    old.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    with _app(deployment, monkeypatch):
+        assert not old.exists() and fresh.exists()

@@ -6,9 +6,11 @@ a final name; the same bytes always land on the same path, so writing twice is h
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
+import time
 import unicodedata
 from pathlib import Path
 
@@ -70,6 +72,18 @@ class Archive:
         path = self.root / "files" / sha[:2] / sha / safe_filename(filename)
         _write_once(path, payload)
         return sha, path
+
+    def remove_leftovers(self, older_than: float = 3600) -> int:
+        """Delete half-written copies a killed process left behind (`.PID.name.part`); only
+        old ones, as another process may be writing a new one right now."""
+        removed = 0
+        for folder in ("raw", "files"):
+            for path in (self.root / folder).rglob(".*.part"):
+                with contextlib.suppress(OSError):
+                    if time.time() - path.stat().st_mtime > older_than:
+                        path.unlink()
+                        removed += 1
+        return removed
 
     def incoming(self) -> Path:
         """Where downloads are written before they are known whole; beside `files/`, so
