@@ -85,13 +85,9 @@ def handle(intake: Intake, ref: MailboxRef, raw: RawMail) -> Message:
             return known
     try:
         return _decide_and_record(intake, ref, raw, sha, str(raw_path))
-    except OperationalError:
-        raise  # the database, not the message: leave it for the next poll to fetch again
-    except OSError as error:
-        if error.errno in ENVIRONMENT_ERRNOS:
-            raise  # a full or broken disk, not the message: the next poll fetches it again
-        return _quarantine(intake, ref, raw, sha, str(raw_path), error)
     except Exception as error:  # any failure must end in quarantine, not a lost message
+        if _machine_fault(error):
+            raise  # the database or the disk, not the message: the next poll fetches it again
         return _quarantine(intake, ref, raw, sha, str(raw_path), error)
 
 
@@ -109,14 +105,17 @@ def retry(intake: Intake, ref: MailboxRef, message: Message, first: Location) ->
     try:
         raw = replace(raw, raw=Path(message.raw_path).read_bytes())
         return _decide_and_record(intake, ref, raw, message.sha256, message.raw_path, message.id)
-    except OperationalError:
-        raise
-    except OSError as error:
-        if error.errno in ENVIRONMENT_ERRNOS:
+    except Exception as error:  # still failing: stays in quarantine with the new error
+        if _machine_fault(error):
             raise
         return _quarantine(intake, ref, raw, message.sha256, message.raw_path, error, message.id)
-    except Exception as error:  # still failing: stays in quarantine with the new error
-        return _quarantine(intake, ref, raw, message.sha256, message.raw_path, error, message.id)
+
+
+def _machine_fault(error: Exception) -> bool:
+    """A locked or broken database, a full or failing disk: nothing the message did."""
+    if isinstance(error, OperationalError):
+        return True
+    return isinstance(error, OSError) and error.errno in ENVIRONMENT_ERRNOS
 
 
 def _decide_and_record(

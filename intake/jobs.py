@@ -103,6 +103,25 @@ def _idle_watchers(app: App, on_new: Callable[[], None]) -> list[IdleWatcher]:
     return [IdleWatcher(ref, opener(ref), on_new) for ref in app.refs]
 
 
+def _add_digest_jobs(scheduler: BlockingScheduler, app: App) -> None:
+    """Each campaign's digest at its configured local time, where someone is to receive it."""
+    for campaign in app.campaigns:
+        digest = campaign.settings.digest
+        if not digest.recipients:
+            continue
+        hour, minute = (int(part) for part in digest.time.split(":"))
+        scheduler.add_job(
+            app.send_due_digests,
+            "cron",
+            hour=hour,
+            minute=minute,
+            timezone=campaign.zone,
+            id=f"digest-{campaign.id}",
+            max_instances=1,
+            coalesce=True,
+        )
+
+
 def run_forever(app: App) -> None:
     minutes = app.config.settings.polling.interval_minutes
     # One worker: the poll and the digest share the mail sessions, so they take turns.
@@ -123,21 +142,7 @@ def run_forever(app: App) -> None:
     polls.scheduler = scheduler
     watchers = _idle_watchers(app, polls.ask) if app.config.settings.polling.idle else []
 
-    for campaign in app.campaigns:
-        digest = campaign.settings.digest
-        if not digest.recipients:
-            continue
-        hour, minute = (int(part) for part in digest.time.split(":"))
-        scheduler.add_job(
-            app.send_due_digests,
-            "cron",
-            hour=hour,
-            minute=minute,
-            timezone=campaign.zone,
-            id=f"digest-{campaign.id}",
-            max_instances=1,
-            coalesce=True,
-        )
+    _add_digest_jobs(scheduler, app)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current job", signum)
