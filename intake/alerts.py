@@ -12,15 +12,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, formataddr, make_msgid
 
 from jinja2 import Environment
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.campaigns.campaign import MailboxRef
+from intake.mail.outgoing import organizer_mail
 from intake.mail.smtp import SendError, Transport
 from intake.store.db import transaction
 from intake.store.models import MailboxStatus
@@ -131,13 +129,8 @@ def _mark(factory: sessionmaker[Session], status_id: int, now: datetime) -> None
 
 def _mail(alert: Alert, sender: str, recipient: str, now: datetime) -> tuple[bytes, str]:
     settings = alert.ref.campaign.settings
-    message = EmailMessage(policy=SMTP)
-    message["From"] = formataddr((settings.organizer or settings.name, sender))
-    message["To"] = recipient
-    message["Subject"] = alert.subject
-    message["Date"] = format_datetime(now)
-    message_id = make_msgid("alert", sender.rpartition("@")[2])
-    message["Message-ID"] = message_id
-    message["Auto-Submitted"] = "auto-generated"  # robots must not answer it (RFC 3834)
-    message.set_content(alert.body, charset="utf-8", cte="base64")
-    return message.as_bytes(), message_id.strip("<>")
+    display = settings.organizer or settings.name
+    message, message_id = organizer_mail(
+        display, sender, recipient, alert.subject, now, "alert", alert.body
+    )
+    return message.as_bytes(), message_id

@@ -30,7 +30,6 @@ from intake.store.db import make_engine, session_factory, upgrade
 from intake.store.models import LargeFile, Message, OutboxReply
 
 log = logging.getLogger(__name__)
-MB = 1024 * 1024
 
 
 @dataclass
@@ -52,7 +51,7 @@ class App:
                 ref.account,
                 polling.socket_timeout,
                 polling.fetch_batch,
-                self.config.settings.sizes.max_message_mb * MB,
+                self.config.settings.sizes.max_message_bytes,
             )
         return self.mailboxes[ref.key]
 

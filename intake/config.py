@@ -89,6 +89,14 @@ class SizeSettings(_Settings):
     # An attachment larger than this (MB) is refused without being opened.
     max_attachment_mb: int = Field(default=64, ge=1)
 
+    @property
+    def max_message_bytes(self) -> int:
+        return self.max_message_mb * 1024 * 1024
+
+    @property
+    def max_attachment_bytes(self) -> int:
+        return self.max_attachment_mb * 1024 * 1024
+
 
 class LargeFileSettings(_Settings):
     # What to do with a file sent as a QQ 超大附件 link instead of an attachment:

@@ -10,15 +10,13 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from email.message import EmailMessage
-from email.policy import SMTP
-from email.utils import format_datetime, formataddr, make_msgid
 
 from jinja2 import Environment
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.campaigns.campaign import Campaign
+from intake.mail.outgoing import organizer_mail
 from intake.mail.smtp import SendError, Transport
 from intake.reports.digest import gather, render
 from intake.store.db import transaction
@@ -93,19 +91,18 @@ def _sender(campaign: Campaign) -> str:
 
 
 def _mail(prepared: Prepared, campaign: Campaign, sender: str, recipient: str) -> tuple[bytes, str]:
-    message = EmailMessage(policy=SMTP)
     display = campaign.settings.organizer or campaign.settings.name
-    message["From"] = formataddr((display, sender))
-    message["To"] = recipient
-    message["Subject"] = prepared.subject
-    message["Date"] = format_datetime(prepared.now)
-    message_id = make_msgid(f"digest.{prepared.campaign}", sender.rpartition("@")[2])
-    message["Message-ID"] = message_id
-    # A report, not a conversation: robots must not answer it (RFC 3834).
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(prepared.text, charset="utf-8", cte="base64")
+    message, message_id = organizer_mail(
+        display,
+        sender,
+        recipient,
+        prepared.subject,
+        prepared.now,
+        f"digest.{prepared.campaign}",
+        prepared.text,
+    )
     message.add_alternative(prepared.html, subtype="html", charset="utf-8", cte="base64")
-    return message.as_bytes(), message_id.strip("<>")
+    return message.as_bytes(), message_id
 
 
 def _note(

@@ -42,7 +42,6 @@ from intake.store.message_files import kept_links, note_links_not_kept, record_f
 from intake.store.models import Location, Message
 
 log = logging.getLogger(__name__)
-MB = 1024 * 1024
 
 # Failures of the machine, not of the message: a full disk or quota, a failing or read-only
 # file system. Quarantining would blame the message; failing the poll makes it fetched again.
@@ -190,7 +189,7 @@ def judge(
 def _parsed(intake: Intake, raw: RawMail) -> ParsedMail:
     """The parsed message; of one over the size limit only its header, which is all the
     refusal needs (and all that was fetched of it over IMAP)."""
-    if raw.full_size > intake.sizes.max_message_mb * MB:
+    if raw.full_size > intake.sizes.max_message_bytes:
         return parse_mail(_header(raw.raw))
     return parse_mail(raw.raw)
 
@@ -240,8 +239,8 @@ def _facts(
         registered=registered,
         inspections=_inspect(intake, campaign, mail, claims),
         size=raw.full_size,
-        max_size=intake.sizes.max_message_mb * MB,
-        max_attachment=intake.sizes.max_attachment_mb * MB,
+        max_size=intake.sizes.max_message_bytes,
+        max_attachment=intake.sizes.max_attachment_bytes,
     )
 
 
@@ -255,7 +254,7 @@ def _inspect(
         attachment = mail.attachments[claim.position]
         if attachment.link is not None:
             continue  # nothing to open until it is downloaded
-        if len(attachment.payload) > intake.sizes.max_attachment_mb * MB:
+        if len(attachment.payload) > intake.sizes.max_attachment_bytes:
             continue  # refused unopened
         if claim.role is Role.DOCUMENT and kind is not None and not kind.columns:
             found[claim.position] = inspect(attachment.filename, attachment.payload, intake.soffice)

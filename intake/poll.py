@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import OperationalError
 
@@ -116,9 +116,5 @@ def _waiting_until(intake: Intake, ref: MailboxRef, interval: timedelta) -> date
     if status is None or not status.failures or status.last_error_at is None:
         return None
     wait = min(interval * (2 ** min(status.failures - 1, 10) - 1), MAX_WAIT)
-    until = _aware(status.last_error_at) + wait
+    until = status.last_error_at + wait
     return until if intake.clock.now() < until else None
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
