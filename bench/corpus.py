@@ -314,3 +314,12 @@ def mbox_line(raw: bytes) -> bytes:
     lines quoted, and an empty line."""
     text = re.sub(rb"(?m)^(>*From )", rb">\1", raw.replace(b"\r\n", b"\n"))
     return b"From MAILER-DAEMON Thu Jan  1 00:00:00 1970\n" + text.rstrip(b"\n") + b"\n\n"
+
+
+def write_mbox(path: Path, planned: list[Planned], pdf_dir: Path) -> int:
+    """The planned messages as an .mbox file (made one at a time); its size in bytes."""
+    prepare_pdfs(pdf_dir)
+    with path.open("wb") as out:
+        for raw in messages(planned, pdf_dir):
+            out.write(mbox_line(raw))
+    return path.stat().st_size
