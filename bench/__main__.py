@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.common import ROOT, Figures, servers
-from bench.scale import FULL, QUICK, Scale
+from bench.scale import FULL, QUICK
 
 TARGETS = ("replay", "idle_polls", "latency", "memory", "database")
 
@@ -47,9 +47,7 @@ def main() -> int:
         "machine": {"cores": _cores(), "python": platform.python_version()},
         "scale": scale.name,
         "seconds": round(time.perf_counter() - started, 1),
-        "targets": {
-            f.target: {"met": f.met, "figures": f.values, "note": f.note} for f in results
-        },
+        "targets": {f.target: {"met": f.met, "figures": f.values, "note": f.note} for f in results},
     }
     args.out.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", "utf-8")
     print(f"written {args.out}")

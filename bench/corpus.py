@@ -36,7 +36,9 @@ CST = timezone(timedelta(hours=8))
 FIRST = datetime(2021, 4, 21, 8, 0, tzinfo=CST)
 SEASON = timedelta(days=30)
 
-_DISTRICTS = "双流区 温江区 郫都区 新都区 龙泉驿区 青白江区 新津区 金牛区 武侯区 成华区 锦江区 青羊区"
+_DISTRICTS = (
+    "双流区 温江区 郫都区 新都区 龙泉驿区 青白江区 新津区 金牛区 武侯区 成华区 锦江区 青羊区"
+)
 _PLACES = (
     "棠湖 东升 华阳 九江 彭镇 金桥 黄甲 永安 胜利 新兴 公兴 黄水 西航港 白家 协和 怡心 "
     "官堰 正兴 太平 籍田 永兴 兴隆 煎茶 合江 大林 三星 万安 黄龙溪 中和 安公 红石 锦华 "
@@ -93,9 +95,8 @@ def plan(total: int, seed: int = 2026) -> list[Planned]:
             "large_pdf": rng.randrange(1_000_000, 5_000_000),
             "auto_reply": 0,
         }[kind]
-        planned.append(
-            Planned(number, kind, school, what, _sender(rng), FIRST + timedelta(seconds=offset), size)
-        )
+        received = FIRST + timedelta(seconds=offset)
+        planned.append(Planned(number, kind, school, what, _sender(rng), received, size))
     return planned
 
 
@@ -248,9 +249,12 @@ def noise_png(size: int, rng: random.Random) -> bytes:
     height = max(1, size // (width * 3 + 1))
     rows = b"".join(b"\x00" + rng.randbytes(width * 3) for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(
-        b"IDAT", zlib.compress(rows, 0)
-    ) + _chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(rows, 0))
+        + _chunk(b"IEND", b"")
+    )
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
