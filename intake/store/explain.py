@@ -297,9 +297,9 @@ def _facts(view: View, facts: dict[str, Any]) -> str:
 
 
 def _docx_facts(view: View, docx: dict[str, Any]) -> list[str]:
-    paragraphs = [p for p in docx.get("paragraphs", []) if isinstance(p, dict)]
-    fonts = _unique(font for p in paragraphs for font in p.get("east_asia_fonts", []))
-    sizes = _unique(f"{float(size):g}" for p in paragraphs for size in p.get("sizes", []))
+    styles = _styles(docx)
+    fonts = _unique(font for s in styles for font in s.get("east_asia_fonts", []))
+    sizes = _unique(f"{float(size):g}" for s in styles for size in s.get("sizes", []))
     parts = [
         view.word("fonts", v="/".join(fonts) or "—"),
         view.word("sizes", v="/".join(sizes) or "—"),
@@ -312,6 +312,16 @@ def _docx_facts(view: View, docx: dict[str, Any]) -> list[str]:
     names = docx.get("signatories") or []
     parts.append(view.word("signatories", v=view.sep.join(map(str, names)) or "—"))
     return parts
+
+
+def _styles(docx: dict[str, Any]) -> list[dict[str, Any]]:
+    """The styles a Word file's paragraphs show, in the order they first appear: stored as
+    such (`styles`, see store/message_files.docx_summary), or, in ledgers written before,
+    one entry per paragraph (`paragraphs`)."""
+    stored = docx.get("styles")
+    if not isinstance(stored, list):
+        stored = docx.get("paragraphs")
+    return [style for style in stored or [] if isinstance(style, dict)]
 
 
 def _margin(margin: dict[str, Any]) -> str:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from intake.documents.docx_facts import DocxFacts
 from intake.documents.inspect import Inspection
 from intake.domain import Attachment, Decision, ParsedMail
 from intake.rules.base import MessageFacts
@@ -120,5 +121,73 @@ def note_links_not_kept(
 
 
 def _facts_of(inspection: Inspection | None) -> dict[str, Any]:
-    """What opening the file found, kept with it for organizers and exports."""
-    return asdict(inspection) if inspection is not None else {}
+    """What opening the file found, kept with it for organizers (`intake explain`): a summary,
+    not the document. A Word file's paragraphs are kept as their distinct styles (see
+    `docx_summary`); the rules judged the whole inspection before this, and reprocessing
+    opens the archived file again. Empty and false values are left out."""
+    if inspection is None:
+        return {}
+    found: dict[str, Any] = {}
+    if inspection.docx is not None:
+        found["docx"] = docx_summary(inspection.docx)
+    if inspection.pdf is not None:
+        found["pdf"] = asdict(inspection.pdf)
+    if inspection.converted:
+        found["converted"] = True
+    if inspection.error:
+        found["error"] = inspection.error
+    if inspection.unchecked:
+        found["unchecked"] = inspection.unchecked
+    return found
+
+
+#: Styles kept per document; a document with more distinct ones says how many were left out.
+MAX_STYLES = 40
+#: Characters of a style's first paragraph kept to show where it is used.
+EXCERPT_CHARS = 20
+
+
+def docx_summary(docx: DocxFacts) -> dict[str, Any]:
+    """A Word file's facts with its paragraphs folded into their distinct styles: each
+    (role, East Asian fonts, Latin fonts, sizes, bold) once, in the order it first appears,
+    with how many paragraphs show it, the first one's index and the start of its text.
+
+    A report of thirty body paragraphs is three styles (title, author line, body): a few
+    hundred bytes instead of every paragraph's text."""
+    styles: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for paragraph in docx.paragraphs:
+        key = (
+            paragraph.role,
+            paragraph.east_asia_fonts,
+            paragraph.latin_fonts,
+            paragraph.sizes,
+            paragraph.bold,
+        )
+        style = styles.get(key)
+        if style is None:
+            styles[key] = {
+                "role": paragraph.role,
+                "east_asia_fonts": list(paragraph.east_asia_fonts),
+                "latin_fonts": list(paragraph.latin_fonts),
+                "sizes": list(paragraph.sizes),
+                "bold": paragraph.bold,
+                "paragraphs": 1,
+                "first": paragraph.index,
+                "excerpt": paragraph.text[:EXCERPT_CHARS],
+            }
+        else:
+            style["paragraphs"] += 1
+    kept = list(styles.values())
+    summary: dict[str, Any] = {
+        "styles": kept[:MAX_STYLES],
+        "paragraph_count": len(docx.paragraphs),
+        "margins": [asdict(margin) for margin in docx.margins],
+        "body_chars": docx.body_chars,
+        "total_chars": docx.total_chars,
+        "signatories": list(docx.signatories),
+        "pictures": docx.pictures,
+        "videos": docx.videos,
+    }
+    if len(kept) > MAX_STYLES:
+        summary["styles_left_off"] = len(kept) - MAX_STYLES
+    return summary
