@@ -8,6 +8,7 @@ in `Entry` rows, one per version of a file; replies wait in `Outbox`.
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -52,6 +53,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None or value.tzinfo is not None:
             return value
         return value.replace(tzinfo=UTC)
+
+
+class PackedBytes(TypeDecorator[bytes]):
+    """Bytes kept zlib-compressed behind a marker (a stored reply: text and base64 that shrink
+    by a third); a value written before, without the marker, is given back as it is. Raw mail
+    never starts with the marker's NUL byte."""
+
+    impl = LargeBinary
+    cache_ok = True
+    MARK = b"\x00z"
+
+    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        if value is None:
+            return None
+        return self.MARK + zlib.compress(value, 9)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        if value is None or not value.startswith(self.MARK):
+            return value
+        return zlib.decompress(value[len(self.MARK) :])
 
 
 def utcnow() -> datetime:
@@ -249,7 +270,7 @@ class OutboxReply(Base):
     recipient: Mapped[str] = mapped_column(String(320), index=True)
     reply_message_id: Mapped[str] = mapped_column(String(255), unique=True)
     subject: Mapped[str] = mapped_column(Text)
-    raw: Mapped[bytes] = mapped_column(LargeBinary)
+    raw: Mapped[bytes] = mapped_column(PackedBytes)  # the whole reply, compressed
     # pending → sending → sent; or held (budget), failed (gave up), unknown (died mid-send)
     state: Mapped[str] = mapped_column(String(16), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
