@@ -57,11 +57,15 @@ def gather(session: Session, campaign: Campaign, since: datetime | None, now: da
         )
     )
     registered = ledger.registered(session, campaign.id)
-    pks = {entry.message_pk for entry in entries}
+    # The receipts of the messages that made the current entries: joined, not listed as
+    # parameters (a season's thousands of ids would pass SQLite's limit of variables).
     receipts = {
         pk: receipt
         for pk, receipt in session.execute(
-            select(Message.id, Message.receipt).where(Message.id.in_(pks))
+            select(Message.id, Message.receipt)
+            .join(Entry, Entry.message_pk == Message.id)
+            .where(Entry.campaign == campaign.id, Entry.current.is_(True))
+            .distinct()
         )
     }
     links = _links(session, campaign, since, now)
