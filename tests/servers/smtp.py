@@ -15,7 +15,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 from types import TracebackType
@@ -57,6 +57,8 @@ class CapturedMessage:
     auth_user: str
     #: True when the connection was dropped instead of answering 250 (drop_after_data_next).
     dropped: bool = False
+    #: When the end of DATA arrived (time.time()), to measure how long a reply took.
+    received_at: float = field(default_factory=time.time)
 
 
 @dataclass(frozen=True)
