@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, time, timedelta
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,6 +15,7 @@ from sqlalchemy.orm import Session
 from intake.campaigns.campaign import Campaign
 from intake.domain import Decision
 from intake.reports.digest_holdings import (
+    Held,
     kind_totals,
     missing_kinds,
     quota_issues,
@@ -47,15 +52,28 @@ UNSENT_REPLY_STATES = ("failed", "unknown", "held")
 
 def gather(session: Session, campaign: Campaign, since: datetime | None, now: datetime) -> Digest:
     """The digest of `campaign` at `now`: new is what was recorded after `since`."""
+    with _no_collection():
+        return _gather(session, campaign, since, now)
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """Python's cycle collector paused while a season's rows are read: tens of thousands of
+    objects that all stay alive until the digest is rendered made it run over and over,
+    for a third of the time of the whole gather. Nothing here makes cycles."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _gather(session: Session, campaign: Campaign, since: datetime | None, now: datetime) -> Digest:
     local_now = campaign.local(now)
     new = _new_messages(session, campaign, since, now)
-    entries = list(
-        session.scalars(
-            select(Entry)
-            .where(Entry.campaign == campaign.id, Entry.current.is_(True))
-            .order_by(Entry.id)
-        )
-    )
+    entries = _held(session, campaign)
     registered = ledger.registered(session, campaign.id)
     # The receipts of the messages that made the current entries: joined, not listed as
     # parameters (a season's thousands of ids would pass SQLite's limit of variables).
@@ -106,16 +124,46 @@ def _unit_word(campaign: Campaign) -> str:
     return "单位" if counties else "学校"
 
 
+class NewMessage(NamedTuple):
+    """The columns of a new message the digest lists: a season's thousands are read as rows,
+    not as ORM objects, in a fraction of the time."""
+
+    group: str
+    decision: str
+    receipt: str
+    received_at: datetime
+    sender: str
+    school: str
+    subject: str
+    kinds: list[str]
+    reasons: list[str]
+    warnings: list[str]
+    error: str
+
+
 def _new_messages(
     session: Session, campaign: Campaign, since: datetime | None, now: datetime
-) -> list[Message]:
-    query = select(Message).where(Message.campaign == campaign.id, Message.recorded_at <= now)
+) -> list[NewMessage]:
+    query = select(*(getattr(Message, name) for name in NewMessage._fields)).where(
+        Message.campaign == campaign.id, Message.recorded_at <= now
+    )
     if since is not None:
         query = query.where(Message.recorded_at > since)
-    return list(session.scalars(query.order_by(Message.received_at, Message.id)))
+    rows = session.execute(query.order_by(Message.received_at, Message.id))
+    return [NewMessage._make(row) for row in rows]
 
 
-def _line(campaign: Campaign, message: Message) -> MessageLine:
+def _held(session: Session, campaign: Campaign) -> list[Held]:
+    """The current entries of the campaign, in the order they were made."""
+    query = (
+        select(*(getattr(Entry, name) for name in Held._fields))
+        .where(Entry.campaign == campaign.id, Entry.current.is_(True))
+        .order_by(Entry.id)
+    )
+    return [Held._make(row) for row in session.execute(query)]
+
+
+def _line(campaign: Campaign, message: NewMessage) -> MessageLine:
     kinds = campaign.kinds
     return MessageLine(
         receipt=message.receipt,
@@ -133,12 +181,12 @@ def _line(campaign: Campaign, message: Message) -> MessageLine:
 def _group(
     campaign: Campaign,
     key: str,
-    new: list[Message],
-    entries: list[Entry],
+    new: list[NewMessage],
+    entries: list[Held],
     receipts: dict[int, str],
     registered: tuple[RegisteredRow, ...],
     links: list[tuple[LargeFile, Message]],
-    replies: list[tuple[OutboxReply, Message]],
+    replies: list[UnsentReply],
     now: datetime,
 ) -> GroupDigest:
     settings = campaign.group(key)
@@ -166,9 +214,7 @@ def _group(
         at_case_limit=schools_at_limit(campaign, held),
         unregistered_cases=unregistered_cases(campaign, held, registered, receipts),
         links_pending=tuple(link_lines),
-        replies_failed=tuple(
-            _reply(campaign, reply, message) for reply, message in replies if message.group == key
-        ),
+        replies_failed=tuple(_reply(campaign, reply) for reply in replies if reply.group == key),
     )
 
 
@@ -209,22 +255,45 @@ def _link(campaign: Campaign, file: LargeFile, message: Message, now: datetime) 
     )
 
 
-def _replies(session: Session, campaign: Campaign) -> list[tuple[OutboxReply, Message]]:
+class UnsentReply(NamedTuple):
+    """A reply that did not go out, with its message's group, receipt and school (and not
+    its whole mail, which the digest does not show)."""
+
+    group: str
+    receipt: str
+    school: str
+    recipient: str
+    subject: str
+    state: str
+    last_error: str
+    created_at: datetime
+
+
+def _replies(session: Session, campaign: Campaign) -> list[UnsentReply]:
     """Every reply of the campaign that did not go out: the ledger has no mark for one an
     organizer has dealt with, so each stays listed."""
     query = (
-        select(OutboxReply, Message)
+        select(
+            Message.group,
+            Message.receipt,
+            Message.school,
+            OutboxReply.recipient,
+            OutboxReply.subject,
+            OutboxReply.state,
+            OutboxReply.last_error,
+            OutboxReply.created_at,
+        )
         .join(Message, OutboxReply.message_pk == Message.id)
         .where(OutboxReply.campaign == campaign.id, OutboxReply.state.in_(UNSENT_REPLY_STATES))
         .order_by(OutboxReply.id)
     )
-    return [(reply, message) for reply, message in session.execute(query)]
+    return [UnsentReply._make(row) for row in session.execute(query)]
 
 
-def _reply(campaign: Campaign, reply: OutboxReply, message: Message) -> ReplyLine:
+def _reply(campaign: Campaign, reply: UnsentReply) -> ReplyLine:
     return ReplyLine(
-        receipt=message.receipt,
-        school=message.school,
+        receipt=reply.receipt,
+        school=reply.school,
         recipient=reply.recipient,
         subject=reply.subject,
         state=reply.state,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from datetime import datetime
+from typing import NamedTuple
 
 from intake.campaigns.campaign import Campaign
 from intake.campaigns.naming import title_key
@@ -12,11 +14,22 @@ from intake.config import LimitSettings
 from intake.reports.digest_model import AtLimit, CaseLine, KindTotal, MissingKind, QuotaIssue
 from intake.rules.base import RegisteredRow
 from intake.rules.registration import shortfalls
-from intake.store.models import Entry
+
+
+class Held(NamedTuple):
+    """A current entry (store.models.Entry) as the digest reads it: the columns it needs."""
+
+    group: str
+    school: str
+    kind: str
+    slot: str
+    filename: str
+    received_at: datetime
+    message_pk: int
 
 
 def kind_totals(
-    campaign: Campaign, group: str, held: list[Entry], entries: list[Entry]
+    campaign: Campaign, group: str, held: list[Held], entries: list[Held]
 ) -> tuple[KindTotal, ...]:
     """Per kind: who in the group holds it, and how many of the roster's units do (a file
     counts in whichever group's mailbox it arrived, as for the missing ones)."""
@@ -40,7 +53,7 @@ def kind_totals(
     return tuple(totals)
 
 
-def missing_kinds(campaign: Campaign, group: str, entries: list[Entry]) -> tuple[MissingKind, ...]:
+def missing_kinds(campaign: Campaign, group: str, entries: list[Held]) -> tuple[MissingKind, ...]:
     """Roster units of the group without a current file of each required kind.
 
     A file counts in whichever group's mailbox it arrived. A unit the roster lists for every
@@ -68,7 +81,7 @@ def _roster_units(campaign: Campaign, group: str) -> list[RosterSchool]:
     ]
 
 
-def schools_at_limit(campaign: Campaign, held: list[Entry]) -> tuple[AtLimit, ...]:
+def schools_at_limit(campaign: Campaign, held: list[Held]) -> tuple[AtLimit, ...]:
     counts = Counter((entry.school, entry.kind) for entry in held)
     found = []
     for (school, key), count in sorted(counts.items()):
@@ -80,23 +93,20 @@ def schools_at_limit(campaign: Campaign, held: list[Entry]) -> tuple[AtLimit, ..
 
 def unregistered_cases(
     campaign: Campaign,
-    held: list[Entry],
+    held: list[Held],
     registered: tuple[RegisteredRow, ...],
     receipts: dict[int, str],
 ) -> tuple[CaseLine, ...]:
     """Current files of kinds matched to registered cases that match none of them now (a case
     never registered, or whose row a newer table dropped)."""
+    # Looked up, not searched: a season holds thousands of files and hundreds of cases.
+    cases = {(row.kind, row.unit, title_key(row.title)[:64] or "1") for row in registered}
     found = []
     for entry in held:
         kind = campaign.kinds.get(entry.kind)
         if kind is None or not kind.registered_in:
             continue
-        known = any(
-            row.kind == kind.registered_in
-            and row.unit == entry.school
-            and (title_key(row.title)[:64] or "1") == entry.slot
-            for row in registered
-        )
+        known = (kind.registered_in, entry.school, entry.slot) in cases
         if not known:
             found.append(
                 CaseLine(
