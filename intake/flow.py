@@ -31,6 +31,7 @@ from intake.documents.inspect import Inspection, inspect
 from intake.domain import Decision, ParsedMail, RawMail
 from intake.mail.large_files import links_as_files
 from intake.mail.parse import parse_mail
+from intake.mail.sources import header_of
 from intake.outbox import enqueue
 from intake.replies import answer_address, compose
 from intake.rules.base import MessageFacts
@@ -190,13 +191,8 @@ def _parsed(intake: Intake, raw: RawMail) -> ParsedMail:
     """The parsed message; of one over the size limit only its header, which is all the
     refusal needs (and all that was fetched of it over IMAP)."""
     if raw.full_size > intake.sizes.max_message_bytes:
-        return parse_mail(_header(raw.raw))
+        return parse_mail(header_of(raw.raw))
     return parse_mail(raw.raw)
-
-
-def _header(raw: bytes) -> bytes:
-    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
-    return raw[: min(ends)] + b"\r\n\r\n" if ends else raw
 
 
 def _unpacked(intake: Intake, mail: ParsedMail) -> tuple[ParsedMail, dict[int, Opened]]:

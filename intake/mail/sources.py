@@ -20,8 +20,15 @@ class UnknownReceiveTime(ValueError):
     """A file with neither a Received: nor a Date: header that can be read."""
 
 
+def header_of(raw: bytes) -> bytes:
+    """The message's header block alone, ended by an empty line."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    return raw[: min(ends)] + b"\r\n\r\n" if ends else raw
+
+
 def receive_time(raw: bytes) -> datetime:
-    headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+    # The header alone: the parser would read the whole body line by line to skip it.
+    headers = BytesHeaderParser(policy=compat32).parsebytes(header_of(raw))
     for value in headers.get_all("Received", []):
         stamp = _parse(str(value).rpartition(";")[2])
         if stamp is not None:
