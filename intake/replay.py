@@ -132,8 +132,8 @@ def _file_source(ref: MailboxRef, path: Path) -> Source:
     if path.is_dir() and (path / "cur").is_dir():
         return _maildir(ref, path)
     if path.is_dir():
-        files = enumerate(eml_files(path), start=1)
-        return _in_order(ref, [(f.name, partial(read_eml, f, ref.key, n)) for n, f in files])
+        files = list(enumerate(eml_files(path), start=1))
+        return _in_order(ref, [_eml_entry(ref, number, file) for number, file in files])
     if path.suffix.lower() == ".eml":
         return Source(ref, 1, lambda: iter([read_eml(path, ref.key, 1)]))
     with path.open("rb") as handle:
@@ -142,54 +142,98 @@ def _file_source(ref: MailboxRef, path: Path) -> Source:
     return _mbox(ref, path)
 
 
-def _in_order(ref: MailboxRef, readers: list[tuple[str, Callable[[], RawMail]]]) -> Source:
+@dataclass(frozen=True)
+class _Entry:
+    """One file's message before its body is read: where it is, and how to read it."""
+
+    name: str  # how a person finds it: "a.eml", "mbox:inbox.mbox#12"
+    place: str  # the folder recorded as its location
+    number: int
+    head: Callable[[], bytes]  # the header block, enough to know when it was received
+    read: Callable[[], bytes]  # the whole message
+
+
+def _in_order(ref: MailboxRef, entries: list[_Entry]) -> Source:
     """Files in the order the server received them, as a poll would have met them: the order
-    decides which version of a file is the newest. A file that says nowhere when it was
-    received is left out and named."""
-    messages, unreadable = [], []
-    for name, read in readers:
+    decides which version of a file is the newest. Only headers are read to sort them, and
+    each message is read when its turn comes, so memory does not grow with the inbox. A file
+    that says nowhere when it was received is left out and named."""
+    timed, unreadable = [], []
+    for entry in entries:
         try:
-            messages.append(read())
+            timed.append((receive_time(entry.head()), entry.number, entry))
         except UnknownReceiveTime:
-            unreadable.append(name)
-    ordered = sorted(messages, key=lambda raw: (raw.received_at, raw.uid))
-    return Source(ref, len(ordered), lambda: iter(ordered), unreadable=tuple(unreadable))
+            unreadable.append(entry.name)
+    timed.sort(key=lambda item: (item[0], item[1]))
+
+    def messages() -> Iterator[RawMail]:
+        for received, number, entry in timed:
+            yield RawMail(ref.key, entry.place, 0, number, received, entry.read())
+
+    return Source(ref, len(timed), messages, unreadable=tuple(unreadable))
+
+
+def _eml_entry(ref: MailboxRef, number: int, file: Path) -> _Entry:
+    # A single .eml is taken as it is, line ends and all, as it always has been.
+    head = partial(_head_of_file, file)
+    return _Entry(file.name, f"file:{file.name}", number, head, file.read_bytes)
+
+
+def _head_of_file(file: Path) -> bytes:
+    with file.open("rb") as handle:
+        return _head(handle.read)
 
 
 def _mbox(ref: MailboxRef, path: Path) -> Source:
     box = mailboxes.mbox(path, create=False)
-    place = f"mbox:{path.name}"
-    return _in_order(ref, [_reader(ref, place, n, box, k) for n, k in _keys(box)])
+    return _in_order(ref, _entries(box, f"mbox:{path.name}"))
 
 
 def _maildir(ref: MailboxRef, path: Path) -> Source:
     box = mailboxes.Maildir(path, factory=None, create=False)
-    place = f"maildir:{path.name}"
-    return _in_order(ref, [_reader(ref, place, n, box, k) for n, k in _keys(box)])
+    return _in_order(ref, _entries(box, f"maildir:{path.name}"))
 
 
-def _keys(box: mailboxes.Mailbox[Any]) -> list[tuple[int, str]]:
-    return list(enumerate(sorted(box.keys()), start=1))
+def _entries(box: mailboxes.Mailbox[Any], place: str) -> list[_Entry]:
+    keys = enumerate(sorted(box.keys()), start=1)
+    return [
+        _Entry(f"{place}#{n}", place, n, partial(_head_in_box, box, key), _reader(box, key))
+        for n, key in keys
+    ]
 
 
-def _reader(
-    ref: MailboxRef, place: str, number: int, box: mailboxes.Mailbox[Any], key: str
-) -> tuple[str, Callable[[], RawMail]]:
-    return f"{place}#{number}", lambda: _file_mail(ref, place, number, box.get_bytes(key))
+def _reader(box: mailboxes.Mailbox[Any], key: str) -> Callable[[], bytes]:
+    return lambda: _file_bytes(box.get_bytes(key))
 
 
-def _file_mail(ref: MailboxRef, place: str, number: int, data: bytes) -> RawMail:
-    raw = _crlf(_unescaped(data))
-    return RawMail(ref.key, place, 0, number, receive_time(raw), raw)
+def _head_in_box(box: mailboxes.Mailbox[Any], key: str) -> bytes:
+    with box.get_file(key) as handle:
+        return _head(handle.read)
 
 
-def _unescaped(data: bytes) -> bytes:
-    """An mbox writes a body line "From …" as ">From …"; the message had no ">"."""
-    return re.sub(rb"(?m)^>(>*From )", rb"\1", data)
+_CHUNK = 64 * 1024
 
 
-def _crlf(raw: bytes) -> bytes:
-    """Mail files keep lines with LF; the IMAP server gave the same message with CRLF. The
-    same line ends make the same bytes, so a message replayed from an export of a mailbox
-    already polled is recognised, not recorded twice."""
-    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+def _head(read: Callable[[int], bytes]) -> bytes:
+    """The bytes up to and including the first empty line (the whole file if none)."""
+    data = b""
+    while True:
+        chunk = read(_CHUNK)
+        data += chunk
+        if not chunk or b"\n\n" in data or b"\n\r\n" in data:
+            return data
+
+
+def _file_bytes(data: bytes) -> bytes:
+    """The message as the IMAP server would have given it: mail files keep lines with LF
+    and quote body lines "From …" as ">From …"; the server sends CRLF and no quoting. The
+    same bytes make the same SHA-256, so a message replayed from an export of a mailbox
+    already polled is recognised, not recorded twice. Copies are made only when needed
+    (a message can be tens of megabytes)."""
+    if b">From " in data:
+        data = re.sub(rb"(?m)^>(>*From )", rb"\1", data)
+    if b"\r" not in data:
+        return data.replace(b"\n", b"\r\n")
+    if data.count(b"\n") == data.count(b"\r\n"):
+        return data
+    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
