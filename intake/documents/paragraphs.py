@@ -17,7 +17,7 @@ from typing import Literal
 
 from intake.documents.docx_styles import RunStyle, Styles
 from intake.documents.docx_xml import MC, Element, W, walk
-from intake.documents.word_count import is_east_asian
+from intake.documents.word_count import has_east_asian, has_other_than_east_asian
 
 # "other": a paragraph in a table, a caption, an annex label before the title.
 Role = Literal["title", "author", "body", "other"]
@@ -120,9 +120,9 @@ def paragraph_facts(paragraph: Paragraph) -> ParagraphFacts:
     sizes: set[float] = set()
     visible = [(text, style) for text, style in paragraph.runs if text.strip()]
     for text, style in visible:
-        if style.east_asia and any(is_east_asian(c) for c in text):
+        if style.east_asia and has_east_asian(text):
             east_asia.add(style.east_asia)
-        if style.latin and any(not c.isspace() and not is_east_asian(c) for c in text):
+        if style.latin and has_other_than_east_asian(text):
             latin.add(style.latin)
         if style.size_pt is not None:
             sizes.add(style.size_pt)

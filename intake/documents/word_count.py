@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 # Characters Word counts one by one in 字数 (see word_count).
 _EAST_ASIAN_RANGES = (
     (0x2E80, 0x2FDF),  # CJK radicals
@@ -20,8 +22,6 @@ _EAST_ASIAN_RANGES = (
 )
 # Punctuation of Chinese text that lies outside the CJK blocks: “ ” ‘ ’ — … ·
 _EAST_ASIAN_PUNCTUATION = frozenset("\u201c\u201d\u2018\u2019\u2014\u2015\u2026\u00b7")
-# Joins letters and digits into one word when between them: "3.5", "1,000", "e-mail".
-_WORD_JOINERS = frozenset(".,'-_")
 
 
 def word_count(text: str) -> int:
@@ -38,29 +38,30 @@ def word_count(text: str) -> int:
 
     "我校2021年PISA测试" is 我 校 2021 年 PISA 测 试 = 7.
     """
-    count = 0
-    in_word = False
-    for position, char in enumerate(text):
-        if is_east_asian(char):
-            count += 1
-            in_word = False
-        elif char.isalnum():
-            if not in_word:
-                count += 1
-                in_word = True
-        elif in_word and char in _WORD_JOINERS and _word_continues(text, position + 1):
-            continue
-        else:
-            in_word = False
-    return count
+    return len(_EAST_ASIAN.findall(text)) + len(_OTHER_WORD.findall(text))
 
 
 def is_east_asian(char: str) -> bool:
-    if char in _EAST_ASIAN_PUNCTUATION:
-        return True
-    code = ord(char)
-    return any(low <= code <= high for low, high in _EAST_ASIAN_RANGES)
+    return _EAST_ASIAN.match(char) is not None
 
 
-def _word_continues(text: str, position: int) -> bool:
-    return position < len(text) and text[position].isalnum() and not is_east_asian(text[position])
+def has_east_asian(text: str) -> bool:
+    return _EAST_ASIAN.search(text) is not None
+
+
+def has_other_than_east_asian(text: str) -> bool:
+    """Any visible character that is not East Asian (a Latin letter, a digit, a comma)."""
+    return _NOT_EAST_ASIAN.search(text) is not None
+
+
+# The same rules as regular expressions, which run in C: a report has tens of thousands of
+# characters, and a loop over them in Python took longer than reading the whole .docx.
+_EAST_ASIAN_CLASS = "".join(f"\\U{low:08x}-\\U{high:08x}" for low, high in _EAST_ASIAN_RANGES) + (
+    "".join(f"\\U{ord(char):08x}" for char in sorted(_EAST_ASIAN_PUNCTUATION))
+)
+_EAST_ASIAN = re.compile(f"[{_EAST_ASIAN_CLASS}]")
+_NOT_EAST_ASIAN = re.compile(f"[^\\s{_EAST_ASIAN_CLASS}]")
+# Letters and digits that are not East Asian (\w without "_" is str.isalnum()), joined by
+# one joiner between two of them.
+_LETTER = f"[^\\W_{_EAST_ASIAN_CLASS}]"
+_OTHER_WORD = re.compile(f"{_LETTER}+(?:[.,'\\-_]{_LETTER}+)*")
