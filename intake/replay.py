@@ -25,6 +25,7 @@ from intake.campaigns.campaign import MailboxRef
 from intake.domain import RawMail
 from intake.flow import handle
 from intake.mail.imap import FolderState
+from intake.mail.mbox import Mbox
 from intake.mail.sources import UnknownReceiveTime, eml_files, read_eml, receive_time
 from intake.store import ledger
 from intake.store.archive import sha256_of
@@ -185,7 +186,7 @@ def _head_of_file(file: Path) -> bytes:
 
 
 def _mbox(ref: MailboxRef, path: Path) -> Source:
-    box = mailboxes.mbox(path, create=False)
+    box = Mbox(path, create=False)
     return _in_order(ref, _entries(box, f"mbox:{path.name}"))
 
 
