@@ -150,7 +150,8 @@ EXCERPT_CHARS = 20
 def docx_summary(docx: DocxFacts) -> dict[str, Any]:
     """A Word file's facts with its paragraphs folded into their distinct styles: each
     (role, East Asian fonts, Latin fonts, sizes, bold) once, in the order it first appears,
-    with how many paragraphs show it, the first one's index and the start of its text.
+    with how many paragraphs show it, the first one's index and the start of its text
+    (`latin_fonts` and `bold` only when there are some, and when it is).
 
     A report of thirty body paragraphs is three styles (title, author line, body): a few
     hundred bytes instead of every paragraph's text."""
@@ -165,16 +166,19 @@ def docx_summary(docx: DocxFacts) -> dict[str, Any]:
         )
         style = styles.get(key)
         if style is None:
-            styles[key] = {
+            style = styles[key] = {
                 "role": paragraph.role,
                 "east_asia_fonts": list(paragraph.east_asia_fonts),
-                "latin_fonts": list(paragraph.latin_fonts),
                 "sizes": list(paragraph.sizes),
-                "bold": paragraph.bold,
                 "paragraphs": 1,
                 "first": paragraph.index,
                 "excerpt": paragraph.text[:EXCERPT_CHARS],
             }
+            # Most text has no Latin font of its own and is not bold: said only when it is.
+            if paragraph.latin_fonts:
+                style["latin_fonts"] = list(paragraph.latin_fonts)
+            if paragraph.bold:
+                style["bold"] = True
         else:
             style["paragraphs"] += 1
     kept = list(styles.values())
