@@ -11,10 +11,21 @@ sent reply in the outbox, with the message's own SHA-256, Message-ID, UID and a 
 spread over the season), and the cursor is set below the real ones. Replies go to a folder
 while building, with no daily cap; the idle polls measured afterwards send nothing anyway.
 
+The real messages arrive by IMAP APPEND; the older ones are written straight into the
+account's maildir (`cur/`, one file each, LF line ends as Dovecot stores an APPEND, the file
+time being the receive time Dovecot reports as INTERNALDATE) and Dovecot is told to pick them
+up with `doveadm force-resync`. APPENDing 40,000 messages keeps Dovecot's imap process busy
+for over nine minutes; writing them takes seconds. Dovecot numbers new files in the order of
+the time their names start with, so UIDs still equal the messages' numbers, which
+`doveadm fetch` confirms for each message together with its receive time.
+
 The polls are measured as `intake run` makes them: one App kept between polls, so its IMAP
 session stays logged in (App.mailbox), and each poll is `jobs.poll_and_send` (the poll, then
 the outbox, alerts and digests). The commands are what imapclient logs as "> TAG COMMAND" on
-the logger "imapclient.imaplib", with the tags taken off.
+the logger "imapclient.imaplib", with the tags taken off. The query the outbox makes first
+on every poll, how many replies each account sent in the last 24 hours, is also timed alone
+at each size (`sent_in_a_day_query_median_*_ms`): it reads every sent reply of the ledger,
+so it shows how much of a poll grows with the replies already sent rather than with INBOX.
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ from bench.scale import Scale
 from intake.app import App, build
 from intake.config import load_config
 from intake.jobs import poll_and_send
+from intake.outbox import _sent_in_a_day
 
 CST = timezone(timedelta(hours=8))
 RECEIVED = datetime(2021, 4, 25, 8, 0, tzinfo=CST)  # messages every 40 s from here: the season
@@ -55,18 +67,21 @@ def run(where: Servers, work: Path, scale: Scale) -> list[Figures]:
     held = 0
     for size in scale.idle_sizes:
         clock = Stopwatch()
-        copied = _grow(where, deployment, building, held, size)
+        copied, loading = _grow(where, deployment, building, held, size)
         figures.add(f"build_{size}_s", round(clock.seconds, 1))
         figures.add(f"build_{size}_handled_by_intake", size - held - copied)
+        figures.add(f"build_{size}_written_to_maildir", copied)
+        figures.add(f"build_{size}_maildir_load_s", round(loading, 2))
         held = size
         _check_processed(deployment, account, size)
-        commands[size], times, poll_only = _idle_polls(deployment, scale.idle_polls)
+        commands[size], times, poll_only, query = _idle_polls(deployment, scale.idle_polls)
         medians[size] = statistics.median(times)
         figures.add(f"commands_{size}", commands[size])
         figures.add(f"poll_and_send_median_{size}_ms", round(medians[size] * 1000, 2))
         figures.add(f"poll_and_send_min_{size}_ms", round(min(times) * 1000, 2))
         figures.add(f"poll_and_send_max_{size}_ms", round(max(times) * 1000, 2))
         figures.add(f"imap_poll_median_{size}_ms", round(statistics.median(poll_only) * 1000, 2))
+        figures.add(f"sent_in_a_day_query_median_{size}_ms", round(query * 1000, 2))
     smallest, largest = min(medians), max(medians)
     ratio = medians[largest] / medians[smallest]
     same = all(listed == commands[smallest] for listed in commands.values())
@@ -95,8 +110,11 @@ def _build_config(deployment: Deployment) -> Path:
     return path
 
 
-def _grow(where: Servers, deployment: Deployment, building: Path, held: int, size: int) -> int:
-    """Bring INBOX from `held` to `size` processed messages; how many were copied rows."""
+def _grow(
+    where: Servers, deployment: Deployment, building: Path, held: int, size: int
+) -> tuple[int, float]:
+    """Bring INBOX from `held` to `size` processed messages; how many were copied rows, and
+    the seconds it took to put their messages in the maildir."""
     account = deployment.accounts["primary"]
     if held == 0:  # the first messages are all real: their rows are the ones copied later
         first = min(REAL, size)
@@ -104,19 +122,57 @@ def _grow(where: Servers, deployment: Deployment, building: Path, held: int, siz
         _poll_once(deployment, building)
         held = first
     copies = max(0, size - REAL - held)
+    loading = 0.0
     if copies:
-        _append(where, account, held, held + copies)
+        clock = Stopwatch()
+        _load(where, account, held, held + copies)
+        loading = clock.seconds
         _record_copies(deployment, account, held, held + copies)
     if size > held + copies:
         _append(where, account, held + copies, size)
         _poll_once(deployment, building)
-    return copies
+    return copies, loading
 
 
 def _append(where: Servers, account: str, first: int, last: int) -> None:
     uids = where.dovecot.append_many(account, "INBOX", _messages(first, last))
     if uids != list(range(first + 1, last + 1)):  # UIDs are the messages' numbers below
         raise RuntimeError(f"unexpected UIDs {uids[:3]}…{uids[-3:]} for {first + 1}…{last}")
+
+
+def _load(where: Servers, account: str, first: int, last: int) -> None:
+    """Messages first+1 … last written into INBOX's maildir, then taken in by Dovecot; each
+    UID and receive time checked."""
+    dovecot = where.dovecot
+    inbox = dovecot.mail_dir / account  # mail_location maildir:…/%u:LAYOUT=fs, INBOX at the top
+    if not (inbox / "cur").is_dir():
+        raise RuntimeError(f"no maildir INBOX at {inbox}")
+    owner = (inbox / "cur").stat()
+    expected: dict[int, tuple[str, str]] = {}
+    for number, (raw, received, _flags) in enumerate(_messages(first, last), start=first + 1):
+        stored = raw.replace(b"\r\n", b"\n")
+        moment = int(received.timestamp())
+        # sec.Musec… as Dovecot names its own files, the message number standing for the
+        # microseconds; S= and W= (sizes with LF and CRLF) spare Dovecot reading the file.
+        name = f"{moment}.M{number}P{os.getpid()}.bench,S={len(stored)},W={len(raw)}"
+        temporary = inbox / "tmp" / name
+        temporary.write_bytes(stored)
+        os.chown(temporary, owner.st_uid, owner.st_gid)
+        os.utime(temporary, (moment, moment))
+        temporary.rename(inbox / "cur" / f"{name}:2,")
+        expected[number] = (name, received.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S"))
+    dovecot.doveadm("force-resync", "-u", account, "INBOX")
+    listing = dovecot.doveadm(
+        "-f", "tab", "fetch", "-u", account, "uid guid date.received",
+        "mailbox", "INBOX", "uid", f"{first + 1}:*",
+    )  # fmt: skip
+    found = {
+        int(uid): (guid, received)
+        for uid, guid, received in (line.split("\t") for line in listing.splitlines()[1:])
+    }
+    if found != expected:  # UIDs are the messages' numbers, receive times the season's
+        wrong = sorted(set(found.items()) ^ set(expected.items()))
+        raise RuntimeError(f"maildir load of {first + 1}…{last}: differ at {wrong[:3]}")
 
 
 def _record_copies(deployment: Deployment, account: str, first: int, last: int) -> None:
@@ -233,9 +289,12 @@ class _Commands(logging.Handler):
             self.sent.append(match.group(1))
 
 
-def _idle_polls(deployment: Deployment, polls: int) -> tuple[list[str], list[float], list[float]]:
-    """(commands of one idle poll, seconds of each poll_and_send, seconds of each bare poll),
-    with one App kept throughout as `intake run` keeps it."""
+def _idle_polls(
+    deployment: Deployment, polls: int
+) -> tuple[list[str], list[float], list[float], float]:
+    """(commands of one idle poll, seconds of each poll_and_send, seconds of each bare poll,
+    median seconds of the outbox's count of replies sent in a day), with one App kept
+    throughout as `intake run` keeps it."""
     os.environ["BENCH_CODE"] = deployment.code
     logging.getLogger("intake").setLevel(logging.WARNING)  # one "poll:" line per poll
     app = build(load_config(deployment.config))
@@ -260,7 +319,8 @@ def _idle_polls(deployment: Deployment, polls: int) -> tuple[list[str], list[flo
             elif capture.sent != listed:
                 raise RuntimeError(f"idle polls differ: {listed} then {capture.sent}")
         poll_only = [_timed(app) for _ in range(polls)]
-        return listed or [], times, poll_only
+        query = statistics.median(_timed_query(app) for _ in range(polls))
+        return listed or [], times, poll_only, query
     finally:
         imaplib_log.removeHandler(capture)
         app.close()
@@ -273,3 +333,9 @@ def _timed(app: App) -> float:
     if report.fetched or report.errors:
         raise RuntimeError(f"an idle poll found something: {report}")
     return seconds
+
+
+def _timed_query(app: App) -> float:
+    started = time.perf_counter()
+    _sent_in_a_day(app.intake.factory, app.intake.clock.now())
+    return time.perf_counter() - started
