@@ -163,6 +163,7 @@ def _decide_and_record(
         ledger.add_findings(session, message, verdict.findings)
         if verdict.decision in (Decision.ACCEPTED, Decision.REJECTED):
             _queue_reply(session, intake, ref, message, mail, verdict, filenames)
+        intake.archive.flush()  # the raw message and its files are on disk before the commit
     _log(ref, raw, message)
     return message
 
@@ -376,6 +377,7 @@ def _quarantine(
             reasons=["processing_error"],
             error="".join(traceback.format_exception(error)),
         )
+        intake.archive.flush()
     return message
 
 
