@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.clock import Clock
@@ -113,12 +113,17 @@ def send_due(
 def _sent_in_a_day(factory: sessionmaker[Session], now: datetime) -> Counter[str]:
     """Replies each account sent in the last 24 hours."""
     with factory() as session:
-        query = (
-            select(OutboxReply.account, func.count())
-            .where(OutboxReply.state == "sent", OutboxReply.sent_at > now - timedelta(hours=24))
-            .group_by(OutboxReply.account)
-        )
-        return Counter({account: int(count) for account, count in session.execute(query)})
+        rows = session.execute(sent_in_a_day_query(now))
+        return Counter({account: int(count) for account, count in rows})
+
+
+def sent_in_a_day_query(now: datetime) -> Select[tuple[str, int]]:
+    """Run before every send: it reads only the last day's replies (ix_outbox_state_sent_at)."""
+    return (
+        select(OutboxReply.account, func.count())
+        .where(OutboxReply.state == "sent", OutboxReply.sent_at > now - timedelta(hours=24))
+        .group_by(OutboxReply.account)
+    )
 
 
 def _claim_next(factory: sessionmaker[Session], now: datetime, blocked: set[str]) -> int | None:
