@@ -117,7 +117,7 @@ def _sent_in_a_day(factory: sessionmaker[Session], now: datetime) -> Counter[str
         return Counter({account: int(count) for account, count in rows})
 
 
-def sent_in_a_day_query(now: datetime) -> Select[tuple[str, int]]:
+def sent_in_a_day_query(now: datetime) -> Select[str, int]:
     """Run before every send: it reads only the last day's replies (ix_outbox_state_sent_at)."""
     return (
         select(OutboxReply.account, func.count())
