@@ -80,6 +80,10 @@ class ImapMailbox:
             ) from error
         # Keep INTERNALDATE with the server's own offset (QQ: +0800) instead of local time.
         client.normalise_times = False
+        # imapclient turns imaplib's tracing up to 5, where every response is formatted for
+        # the log, a fetched message included: 190 MB of text for an 80 MB message, thrown
+        # away unless debugging. At 4 the commands and response lines are still logged.
+        client._imap.debug = 4
         try:
             client.login(box.account, box.auth_code())
         except LoginError as error:
