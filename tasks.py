@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Set-up and checks with nothing but python3: `python3 tasks.py demo` or `python3 tasks.py test`.
 
-demo  creates .venv, installs intake, and replays the sample inbox into var/demo/.
-test  creates .venv with the test tools, installs Debian's dovecot-imapd, LibreOffice, unar
-      and Chromium when they are missing and this user may (root with apt-get), then runs
-      ruff, mypy and the whole test suite.
+demo   creates .venv, installs intake, and replays the sample inbox into var/demo/.
+test   creates .venv with the test tools, installs Debian's dovecot-imapd, LibreOffice, unar
+       and Chromium when they are missing and this user may (root with apt-get), then runs
+       ruff, mypy and the whole test suite.
+bench  the same set-up, then the benchmarks (bench/, `--quick` for a small run); figures go
+       to docs/performance.json, explained in docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
@@ -118,13 +120,20 @@ def test() -> int:
     ensure_libreoffice()
     ensure_unar()
     ensure_chromium()
-    sh(BIN / "ruff", "check", "intake", "tests", "migrations", "samples", "tasks.py")
+    sh(BIN / "ruff", "check", "intake", "tests", "migrations", "samples", "bench", "tasks.py")
     sh(BIN / "mypy")
     return sh(BIN / "pytest", *sys.argv[2:], check=False)
 
 
+def bench() -> int:
+    ensure_venv("[test]")
+    ensure_dovecot()
+    ensure_libreoffice()  # the PDFs of the benchmark inbox are written by LibreOffice
+    return sh(BIN / "python", "-m", "bench", *sys.argv[2:], check=False)
+
+
 if __name__ == "__main__":
-    tasks = {"demo": demo, "test": test}
+    tasks = {"demo": demo, "test": test, "bench": bench}
     if len(sys.argv) < 2 or sys.argv[1] not in tasks:
-        sys.exit(f"usage: python3 tasks.py {{{'|'.join(tasks)}}} [pytest arguments]")
+        sys.exit(f"usage: python3 tasks.py {{{'|'.join(tasks)}}} [pytest or bench arguments]")
     sys.exit(tasks[sys.argv[1]]())
