@@ -18,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from intake.app import App
 from intake.campaigns.campaign import MailboxRef
@@ -28,9 +28,8 @@ from intake.mail.imap import FolderState
 from intake.mail.mbox import Mbox
 from intake.mail.sources import UnknownReceiveTime, eml_files, read_eml, receive_time
 from intake.store import ledger
-from intake.store.archive import sha256_of
 from intake.store.db import transaction
-from intake.store.models import OutboxReply
+from intake.store.models import Message, OutboxReply
 
 
 class ReplaySourceError(Exception):
@@ -78,21 +77,27 @@ def replay(
     """Record every message of the source; replies go out only with `send_replies`."""
     report = ReplayReport()
     previous, app.intake.answer = app.intake.answer, send_replies
+    # A message is new when this replay made its row: rows are numbered in order, and one
+    # met twice in the same source counts once.
+    with app.intake.factory() as session:
+        first_new = (session.scalar(select(func.max(Message.id))) or 0) + 1
+    counted: set[int] = set()
     try:
         for raw in source.messages():
-            _one(app, source, raw, report)
+            _one(app, source, raw, report, first_new, counted)
             on_message()
     finally:
         app.intake.answer = previous
     return report
 
 
-def _one(app: App, source: Source, raw: RawMail, report: ReplayReport) -> None:
-    with app.intake.factory() as session:
-        known = ledger.message_by_sha(session, sha256_of(raw.raw)) is not None
+def _one(
+    app: App, source: Source, raw: RawMail, report: ReplayReport, first_new: int, counted: set[int]
+) -> None:
     message = handle(app.intake, source.ref, raw)
     report.seen += 1
-    if not known:
+    if message.id >= first_new and message.id not in counted:
+        counted.add(message.id)
         report.new += 1
         report.decisions[message.decision] += 1
     if app.intake.answer:
