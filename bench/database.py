@@ -36,7 +36,6 @@ RUNS = 5
 def run(where: Servers, work: Path, scale: Scale) -> list[Figures]:
     figures = Figures("database")
     total = scale.replay_messages
-    mbox = cached_mbox(total)
     deployment = deploy(where, work)
     database = work / "intake.db"
     deployment.intake("db", "upgrade")
@@ -44,9 +43,17 @@ def run(where: Servers, work: Path, scale: Scale) -> list[Figures]:
     figures.add("messages", total)
     figures.add("empty_ledger_bytes", empty)
 
-    clock = Stopwatch()
-    deployment.intake("replay", str(mbox), "--mailbox", "sl/primary", timeout=6 * 3600)
-    figures.add("replay_s", round(clock.seconds, 1))
+    # The replay benchmark's ledger of the same inbox, when it ran first in this run.
+    replayed = work.parent / "replay" / "mbox"
+    if (replayed / "intake.db").exists():
+        deployment = Deployment(replayed, replayed / "intake.toml", {}, deployment.code)
+        database = replayed / "intake.db"
+        figures.add("ledger", "the replay benchmark's")
+    else:
+        clock = Stopwatch()
+        mbox = cached_mbox(total)
+        deployment.intake("replay", str(mbox), "--mailbox", "sl/primary", timeout=6 * 3600)
+        figures.add("replay_s", round(clock.seconds, 1))
     recorded = count(database, "messages")
     figures.add("messages_recorded", recorded)
     attachments = count(database, "attachments")
