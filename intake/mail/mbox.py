@@ -2,48 +2,53 @@
 
 mailbox.mbox finds the messages by reading the whole file line by line in Python: for an
 export of a city's mailbox (gigabytes of base64) that took minutes before the first message
-was read. Here the same table is built by searching the mapped file for "From " lines, with
-exactly the standard rules for where a message starts and stops.
+was read. Here the same table is built by searching large blocks of the file for "From "
+lines, with exactly the standard rules for where a message starts and stops. Blocks are read
+rather than the file mapped, so that the scan does not count the whole file as the process's
+memory.
 """
 
 from __future__ import annotations
 
 import mailbox
-import mmap
-import os
 
 
 class Mbox(mailbox.mbox):
+    #: Bytes read at a time while building the table of contents.
+    block = 16 * 1024 * 1024
+
     def _generate_toc(self) -> None:
+        handle = self._file  # type: ignore[attr-defined]  # mailbox.mbox's own open file
+        handle.seek(0)
         starts: list[int] = []
         stops: list[int] = []
-        descriptor = self._file.fileno()  # type: ignore[attr-defined]  # mailbox.mbox's own file
-        size = os.fstat(descriptor).st_size
-        data: bytes | mmap.mmap = mmap.mmap(descriptor, 0, access=mmap.ACCESS_READ) if size else b""
-        try:
-            position = 0 if data[:5] == b"From " else _next_from(data, 0)
-            while position >= 0:
-                if starts:
-                    stops.append(_stop(data, position))
-                starts.append(position)
-                position = _next_from(data, position + 1)
-            if starts:
-                stops.append(_stop(data, size))
-        finally:
-            if isinstance(data, mmap.mmap):
-                data.close()
+        # What came before the current block: its last bytes (a "\nFrom " can straddle two
+        # blocks, and a stop depends on the two bytes before a "From " line), starting with
+        # the line end the file's first line is taken to follow.
+        before, offset = b"\n", 0
+        while block := handle.read(self.block):
+            data = before + block
+            base = offset - len(before)
+            found = data.find(b"\nFrom ")
+            while found >= 0:
+                position = base + found + 1
+                if not starts or position > starts[-1]:
+                    if starts:
+                        stops.append(_stop(position, data[max(found - 1, 0) : found + 1]))
+                    starts.append(position)
+                found = data.find(b"\nFrom ", found + 1)
+            offset += len(block)
+            before = data[-8:]
+        if starts:
+            stops.append(_stop(offset, before[-2:] if offset >= 2 else before[-offset:]))
         self._toc = dict(enumerate(zip(starts, stops, strict=True)))
         self._next_key = len(self._toc)
-        self._file_length = size
+        self._file_length = offset
 
 
-def _next_from(data: bytes | mmap.mmap, after: int) -> int:
-    found = data.find(b"\nFrom ", max(after - 1, 0))
-    return found + 1 if found >= 0 else -1
-
-
-def _stop(data: bytes | mmap.mmap, position: int) -> int:
-    """Where the message before `position` ends: an empty line before it is not its own."""
-    if data[max(position - 2, 0) : position] == b"\n\n" or (position == 1 and data[:1] == b"\n"):
+def _stop(position: int, previous: bytes) -> int:
+    """Where the message before `position` ends, given the (up to) two bytes before it: an
+    empty line just before the next "From " line is not the message's own."""
+    if previous == b"\n\n" or (position == 1 and previous == b"\n"):
         return position - 1
     return position
