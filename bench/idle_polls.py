@@ -24,8 +24,9 @@ session stays logged in (App.mailbox), and each poll is `jobs.poll_and_send` (th
 the outbox, alerts and digests). The commands are what imapclient logs as "> TAG COMMAND" on
 the logger "imapclient.imaplib", with the tags taken off. The query the outbox makes first
 on every poll, how many replies each account sent in the last 24 hours, is also timed alone
-at each size (`sent_in_a_day_query_median_*_ms`): it reads every sent reply of the ledger,
-so it shows how much of a poll grows with the replies already sent rather than with INBOX.
+at each size (`sent_in_a_day_query_median_*_ms`; an index keeps it to the last day's
+replies), and so are the poll's EXAMINEs alone (`server_examine_median_*_ms`): the rest of a
+poll is intake's own work (`client_side_median_*_ms`).
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def run(where: Servers, work: Path, scale: Scale) -> list[Figures]:
     account = deployment.accounts["primary"]
     commands: dict[int, list[str]] = {}
     medians: dict[int, float] = {}
+    client_medians: dict[int, float] = {}
     held = 0
     for size in scale.idle_sizes:
         clock = Stopwatch()
@@ -74,7 +76,7 @@ def run(where: Servers, work: Path, scale: Scale) -> list[Figures]:
         figures.add(f"build_{size}_maildir_load_s", round(loading, 2))
         held = size
         _check_processed(deployment, account, size)
-        commands[size], times, poll_only, query = _idle_polls(deployment, scale.idle_polls)
+        commands[size], times, poll_only, query, server = _idle_polls(deployment, scale.idle_polls)
         medians[size] = statistics.median(times)
         figures.add(f"commands_{size}", commands[size])
         figures.add(f"poll_and_send_median_{size}_ms", round(medians[size] * 1000, 2))
@@ -82,10 +84,18 @@ def run(where: Servers, work: Path, scale: Scale) -> list[Figures]:
         figures.add(f"poll_and_send_max_{size}_ms", round(max(times) * 1000, 2))
         figures.add(f"imap_poll_median_{size}_ms", round(statistics.median(poll_only) * 1000, 2))
         figures.add(f"sent_in_a_day_query_median_{size}_ms", round(query * 1000, 2))
+        figures.add(f"server_examine_median_{size}_ms", round(server * 1000, 2))
+        client = medians[size] - server
+        figures.add(f"client_side_median_{size}_ms", round(client * 1000, 2))
+        client_medians[size] = client
     smallest, largest = min(medians), max(medians)
     ratio = medians[largest] / medians[smallest]
     same = all(listed == commands[smallest] for listed in commands.values())
     figures.add("time_ratio_largest_to_smallest", round(ratio, 3))
+    figures.add(
+        "client_side_ratio_largest_to_smallest",
+        round(client_medians[largest] / client_medians[smallest], 3),
+    )
     figures.add("commands_identical", same)
     figures.met = same and ratio <= TOLERANCE
     figures.note = (
@@ -291,10 +301,11 @@ class _Commands(logging.Handler):
 
 def _idle_polls(
     deployment: Deployment, polls: int
-) -> tuple[list[str], list[float], list[float], float]:
+) -> tuple[list[str], list[float], list[float], float, float]:
     """(commands of one idle poll, seconds of each poll_and_send, seconds of each bare poll,
-    median seconds of the outbox's count of replies sent in a day), with one App kept
-    throughout as `intake run` keeps it."""
+    median seconds of the outbox's count of replies sent in a day, median seconds the server
+    takes to answer the poll's EXAMINEs), with one App kept throughout as `intake run`
+    keeps it."""
     os.environ["BENCH_CODE"] = deployment.code
     logging.getLogger("intake").setLevel(logging.WARNING)  # one "poll:" line per poll
     app = build(load_config(deployment.config))
@@ -320,7 +331,8 @@ def _idle_polls(
                 raise RuntimeError(f"idle polls differ: {listed} then {capture.sent}")
         poll_only = [_timed(app) for _ in range(polls)]
         query = statistics.median(_timed_query(app) for _ in range(polls))
-        return listed or [], times, poll_only, query
+        server = statistics.median(_timed_examines(app) for _ in range(polls))
+        return listed or [], times, poll_only, query, server
     finally:
         imaplib_log.removeHandler(capture)
         app.close()
@@ -333,6 +345,17 @@ def _timed(app: App) -> float:
     if report.fetched or report.errors:
         raise RuntimeError(f"an idle poll found something: {report}")
     return seconds
+
+
+def _timed_examines(app: App) -> float:
+    """The round trips of the poll's own commands alone: what the server spends opening
+    each folder (Dovecot reads its index of the folder, which grows with the folder)."""
+    [ref] = app.refs
+    box = app.mailbox(ref)
+    started = time.perf_counter()
+    for folder in ref.settings.mailbox.folders:
+        box.select(folder)
+    return time.perf_counter() - started
 
 
 def _timed_query(app: App) -> float:
