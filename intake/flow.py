@@ -20,7 +20,6 @@ from jinja2 import Environment
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from intake.archives.expand import Opened, expand_archives
 from intake.archives.unpack import Limits
 from intake.campaigns.campaign import Campaign, MailboxRef
 from intake.campaigns.cases import match_cases
@@ -29,10 +28,8 @@ from intake.clock import Clock
 from intake.config import LargeFileSettings, ReplySettings, SizeSettings
 from intake.documents.inspect import Inspection, inspect
 from intake.domain import Decision, ParsedMail, RawMail
-from intake.mail.large_files import links_as_files
-from intake.mail.parse import parse_mail
-from intake.mail.sources import header_of
 from intake.outbox import enqueue
+from intake.prepare import Prepared, Reading, openable, parsed, unpacked
 from intake.replies import answer_address, compose
 from intake.rules.base import MessageFacts
 from intake.rules.chain import Verdict, evaluate
@@ -66,9 +63,16 @@ class Intake:
     answer: bool = True
     sizes: SizeSettings = field(default_factory=SizeSettings)
 
+    @property
+    def reading(self) -> Reading:
+        return Reading(self.sizes, self.large_files, self.archive_limits, self.soffice)
 
-def handle(intake: Intake, ref: MailboxRef, raw: RawMail) -> Message:
-    """Record one fetched message exactly once and return its ledger row."""
+
+def handle(
+    intake: Intake, ref: MailboxRef, raw: RawMail, prepared: Prepared | None = None
+) -> Message:
+    """Record one fetched message exactly once and return its ledger row; `prepared` is
+    what was read of it already (by a worker process), else it is read here."""
     sha, raw_path = intake.archive.store_raw(raw.raw)
     with transaction(intake.factory) as session:
         known = ledger.message_by_sha(session, sha)
@@ -84,7 +88,7 @@ def handle(intake: Intake, ref: MailboxRef, raw: RawMail) -> Message:
                 )
             return known
     try:
-        return _decide_and_record(intake, ref, raw, sha, str(raw_path))
+        return _decide_and_record(intake, ref, raw, sha, str(raw_path), prepared=prepared)
     except Exception as error:  # any failure must end in quarantine, not a lost message
         if _machine_fault(error):
             raise  # the database or the disk, not the message: the next poll fetches it again
@@ -125,10 +129,13 @@ def _decide_and_record(
     sha: str,
     raw_path: str,
     existing: int | None = None,
+    prepared: Prepared | None = None,
 ) -> Message:
-    mail, opened = _unpacked(intake, _parsed(intake, raw))
+    ready = prepared or _read(intake, raw)
+    mail, opened = ready.mail, ready.opened
     with transaction(intake.factory) as session:
-        facts = replace(_facts(session, intake, ref, raw, mail), archives=opened)
+        facts = _facts(session, intake, ref, raw, mail, ready=ready.inspections)
+        facts = replace(facts, archives=opened)
         verdict = evaluate(facts)
         # What it was about: the kinds accepted, else the kinds its files claimed.
         placed = {p.kind for p in verdict.placements}
@@ -182,25 +189,18 @@ def judge(
         Path(message.raw_path).read_bytes(),
         message.size,
     )
-    mail, opened = _unpacked(intake, _parsed(intake, raw))
+    ready = _read(intake, raw)
+    mail, opened = ready.mail, ready.opened
     with intake.factory() as session:
         facts = replace(_facts(session, intake, ref, raw, mail, message.id), archives=opened)
     return mail, facts, evaluate(facts)
 
 
-def _parsed(intake: Intake, raw: RawMail) -> ParsedMail:
-    """The parsed message; of one over the size limit only its header, which is all the
-    refusal needs (and all that was fetched of it over IMAP)."""
-    if raw.full_size > intake.sizes.max_message_bytes:
-        return parse_mail(header_of(raw.raw))
-    return parse_mail(raw.raw)
-
-
-def _unpacked(intake: Intake, mail: ParsedMail) -> tuple[ParsedMail, dict[int, Opened]]:
-    """The message with its 超大附件 (by config) and its archives' files as files of its own."""
-    if intake.large_files.mode == "download":
-        mail = links_as_files(mail)
-    return expand_archives(mail, intake.archive_limits)
+def _read(intake: Intake, raw: RawMail) -> Prepared:
+    """The message read in this process; its documents are opened later, only those the
+    rules claim."""
+    mail, opened = unpacked(intake.reading, parsed(intake.reading, raw))
+    return Prepared(mail, opened, {})
 
 
 def _facts(
@@ -210,6 +210,7 @@ def _facts(
     raw: RawMail,
     mail: ParsedMail,
     leaving_out: int | None = None,
+    ready: dict[int, Inspection] | None = None,
 ) -> MessageFacts:
     registered = ledger.registered(session, ref.campaign.id, leaving_out)
     campaign = _with_contact_senders(session, ref.campaign)
@@ -234,7 +235,7 @@ def _facts(
         same_message_id_as=earlier.id if earlier is not None else None,
         holdings=ledger.holdings(session, ref.campaign.id, ref.group, schools, leaving_out),
         registered=registered,
-        inspections=_inspect(intake, campaign, mail, claims),
+        inspections=_inspect(intake, campaign, mail, claims, ready or {}),
         size=raw.full_size,
         max_size=intake.sizes.max_message_bytes,
         max_attachment=intake.sizes.max_attachment_bytes,
@@ -242,19 +243,24 @@ def _facts(
 
 
 def _inspect(
-    intake: Intake, campaign: Campaign, mail: ParsedMail, claims: tuple[FileClaim, ...]
+    intake: Intake,
+    campaign: Campaign,
+    mail: ParsedMail,
+    claims: tuple[FileClaim, ...],
+    ready: dict[int, Inspection],
 ) -> dict[int, Inspection]:
-    """Open every document claimed for a kind that is not a table."""
+    """Open every document claimed for a kind that is not a table (not downloaded yet, or
+    over the size limit: not opened); one opened already is not opened again."""
     found = {}
     for claim in claims:
         kind = campaign.kinds.get(claim.kind)
         attachment = mail.attachments[claim.position]
-        if attachment.link is not None:
-            continue  # nothing to open until it is downloaded
-        if len(attachment.payload) > intake.sizes.max_attachment_bytes:
-            continue  # refused unopened
+        if not openable(intake.reading, attachment):
+            continue
         if claim.role is Role.DOCUMENT and kind is not None and not kind.columns:
-            found[claim.position] = inspect(attachment.filename, attachment.payload, intake.soffice)
+            found[claim.position] = ready.get(claim.position) or inspect(
+                attachment.filename, attachment.payload, intake.soffice
+            )
     return found
 
 

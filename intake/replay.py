@@ -10,6 +10,7 @@ exactly those never sent.
 from __future__ import annotations
 
 import mailbox as mailboxes
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -27,9 +28,13 @@ from intake.flow import handle
 from intake.mail.imap import FolderState
 from intake.mail.mbox import Mbox
 from intake.mail.sources import UnknownReceiveTime, eml_files, read_eml, receive_time
+from intake.prepare import Prepared, prepared_ahead
 from intake.store import ledger
 from intake.store.db import transaction
 from intake.store.models import Message, OutboxReply
+
+#: Sources this long are read ahead by worker processes (starting them takes a second).
+READ_AHEAD_FROM = 50
 
 
 class ReplaySourceError(Exception):
@@ -72,9 +77,17 @@ def open_source(app: App, name: str, mailbox: str | None) -> Source:
 
 
 def replay(
-    app: App, source: Source, send_replies: bool, on_message: Callable[[], None]
+    app: App,
+    source: Source,
+    send_replies: bool,
+    on_message: Callable[[], None],
+    workers: int | None = None,
 ) -> ReplayReport:
-    """Record every message of the source; replies go out only with `send_replies`."""
+    """Record every message of the source; replies go out only with `send_replies`.
+    `workers` processes read the next messages meanwhile (by default one per core for a
+    source of more than a few dozen messages); recording stays in order, in this process."""
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if source.total >= READ_AHEAD_FROM else 1
     report = ReplayReport()
     previous, app.intake.answer = app.intake.answer, send_replies
     # A message is new when this replay made its row: rows are numbered in order, and one
@@ -83,8 +96,8 @@ def replay(
         first_new = (session.scalar(select(func.max(Message.id))) or 0) + 1
     counted: set[int] = set()
     try:
-        for raw in source.messages():
-            _one(app, source, raw, report, first_new, counted)
+        for raw, prepared in prepared_ahead(app.intake.reading, source.messages(), workers):
+            _one(app, source, raw, prepared, report, first_new, counted)
             on_message()
     finally:
         app.intake.answer = previous
@@ -92,9 +105,15 @@ def replay(
 
 
 def _one(
-    app: App, source: Source, raw: RawMail, report: ReplayReport, first_new: int, counted: set[int]
+    app: App,
+    source: Source,
+    raw: RawMail,
+    prepared: Prepared | None,
+    report: ReplayReport,
+    first_new: int,
+    counted: set[int],
 ) -> None:
-    message = handle(app.intake, source.ref, raw)
+    message = handle(app.intake, source.ref, raw, prepared)
     report.seen += 1
     if message.id >= first_new and message.id not in counted:
         counted.add(message.id)

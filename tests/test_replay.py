@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import mailbox
+import sqlite3
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -163,3 +164,41 @@ def test_a_maildir_and_a_folder_of_eml_files_replay_alike(deployment: Deployment
     # The same messages again, from the other source, add nothing to the first ledger.
     deployment.intake("replay", str(folder), "--mailbox", "sl/primary")
     assert len(_rows(deployment)) == 5
+
+
+def test_messages_read_ahead_by_workers_are_recorded_as_read_here(
+    deployment: Deployment, inbox, tmp_path
+):
+    """The same export replayed with worker processes reading ahead and without: the same
+    decisions, findings and stored document facts, message for message."""
+    export = tmp_path / "inbox.mbox"
+    box = mailbox.mbox(export)
+    for raw, _when in inbox * 4:  # each message four times: the repeats are known ones
+        box.add(raw)
+    box.close()
+    alone = _second_ledger(deployment, "alone")
+    _intake(deployment, alone, "replay", str(export), "--mailbox", "sl/primary", "--workers", "1")
+    deployment.intake("replay", str(export), "--mailbox", "sl/primary", "--workers", "2")
+    assert _rows(deployment) == _rows(deployment, alone)
+    facts = "SELECT filename, outcome, facts FROM attachments ORDER BY id"
+    findings = "SELECT rule, code, severity, params FROM findings ORDER BY id"
+    with sqlite3.connect(deployment.tmp / "alone.db") as connection:
+        assert deployment.sql(facts) == connection.execute(facts).fetchall()
+        assert deployment.sql(findings) == connection.execute(findings).fetchall()
+    assert len(deployment.sql(facts)) == 4  # facts of the four documents, read by a worker
+
+
+def test_reading_ahead_prepares_each_message_in_order() -> None:
+    from intake.domain import RawMail
+    from intake.prepare import Reading, prepared_ahead
+
+    messages = [
+        RawMail("sl/primary", "mbox", 0, number, START, raw)
+        for number, (raw, _when) in enumerate(_inbox() * 3, start=1)
+    ]
+    out = list(prepared_ahead(Reading(), iter(messages), workers=2))
+    assert [raw.uid for raw, _ in out] == list(range(1, 16))
+    assert all(prepared is not None for _, prepared in out)
+    first = out[0][1]
+    assert first is not None and first.mail.subject == "双流区实验小学报告"
+    assert first.inspections[0].docx is not None  # the report opened in the worker

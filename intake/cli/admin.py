@@ -25,9 +25,20 @@ from intake.store import explain as explain_module
 @click.option("--mailbox", default=None, help="For a file source: which mailbox (campaign/group).")
 @click.option("--send-replies", is_flag=True, help="Send the replies never sent before.")
 @click.option("--dry-run", is_flag=True, help="Record into a throw-away copy; print what it did.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes reading messages ahead (default: one per core; 1: none).",
+)
 @click.pass_context
 def replay_command(
-    ctx: click.Context, source: str, mailbox: str | None, send_replies: bool, dry_run: bool
+    ctx: click.Context,
+    source: str,
+    mailbox: str | None,
+    send_replies: bool,
+    dry_run: bool,
+    workers: int | None,
 ) -> None:
     """Load a whole inbox: a configured mailbox from UID 1, an .mbox, a Maildir, .eml files."""
     config_path = Path(ctx.obj["config"])
@@ -49,7 +60,7 @@ def replay_command(
         with replay_view.progress(console) as bar:
             task = bar.add_task("回放", total=found.total)
             report = replay_module.replay(
-                app, found, send_replies and not dry_run, lambda: bar.advance(task)
+                app, found, send_replies and not dry_run, lambda: bar.advance(task), workers
             )
         if send_replies and not dry_run:
             app.send_replies()

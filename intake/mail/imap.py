@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timezone
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientAbortError, IMAPClientError, LoginError
@@ -172,7 +172,12 @@ def _body(answer: dict[bytes, object]) -> bytes | None:
 
 
 def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    """The time with a plain UTC offset: imapclient's own offset class cannot be pickled,
+    and a message is sent to another process to be read."""
+    offset = moment.utcoffset()
+    if offset is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.replace(tzinfo=timezone(offset))
 
 
 def _text(value: object) -> str:
