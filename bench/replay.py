@@ -57,8 +57,14 @@ def run(where: Servers, work: Path, scale: Scale) -> list[Figures]:
         figures.add(f"{name}_per_s", round(rate, 1))
         if mode == "intake":
             figures.add(f"{name}_decisions", result["decisions"])
-            rss = {int(k): v[0] for k, v in result["rss_kb"].items()}
-            figures.add(f"{name}_rss_mb_by_messages", {k: round(v / 1024) for k, v in rss.items()})
+            rss = {int(k): v for k, v in result["rss_kb"].items()}
+            figures.add(
+                f"{name}_rss_mb_by_messages", {k: round(v[0] / 1024) for k, v in rss.items()}
+            )
+            figures.add(
+                f"{name}_rss_with_workers_mb_by_messages",
+                {k: round(v[2] / 1024) for k, v in rss.items()},
+            )
             figures.add(f"{name}_peak_rss_mb", round(result["end_rss_kb"][1] / 1024))
     for source in ("mbox", "imap"):
         ratio = results[f"floor_{source}"] / results[f"intake_{source}"]

@@ -27,12 +27,26 @@ from typing import Any
 EVERY = 1_000
 
 
-def _rss_kb() -> tuple[int, int]:
-    values = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
+def _rss_kb(pid: int | str = "self") -> tuple[int, int]:
+    values = {"VmRSS": 0, "VmHWM": 0}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith(("VmRSS", "VmHWM")):
             values[line.split(":")[0]] = int(line.split()[1])
     return values["VmRSS"], values["VmHWM"]
+
+
+def _family_rss_kb() -> int:
+    """This process's resident memory plus its worker processes' (children and theirs)."""
+    total, pending = 0, [os.getpid()]
+    while pending:
+        pid = pending.pop()
+        try:
+            total += _rss_kb(pid)[0]
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                pending += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue  # a worker that has just ended
+    return total
 
 
 def _app(config: str) -> Any:
@@ -42,18 +56,20 @@ def _app(config: str) -> Any:
     return build(load_config(Path(config)))
 
 
-def intake_replay(config: str, source: str, limit: int = 0) -> dict[str, Any]:
+def intake_replay(
+    config: str, source: str, limit: int = 0, workers: int | None = None
+) -> dict[str, Any]:
     from intake import replay
 
     app = _app(config)
-    rss: dict[int, list[int]] = {}
+    rss: dict[int, list[int]] = {}  # by messages seen: this process's RSS, peak, with workers
     seen = 0
 
     def noted() -> None:
         nonlocal seen
         seen += 1
         if seen % EVERY == 0:
-            rss[seen] = list(_rss_kb())
+            rss[seen] = [*_rss_kb(), _family_rss_kb()]
         if limit and seen >= limit:
             raise _Enough
 
@@ -61,7 +77,7 @@ def intake_replay(config: str, source: str, limit: int = 0) -> dict[str, Any]:
     found = replay.open_source(app, source, "sl/primary")
     opened = time.perf_counter() - started
     try:
-        report = replay.replay(app, found, False, noted)
+        report = replay.replay(app, found, False, noted, workers)
         decisions = dict(report.decisions)
     except _Enough:
         decisions = {}
@@ -84,7 +100,8 @@ class _Enough(Exception):
 def profile(config: str, source: str, limit: int) -> dict[str, Any]:
     profiler = cProfile.Profile()
     profiler.enable()
-    result = intake_replay(config, source, limit)
+    # In one process: the profile then sees all the work, reading included.
+    result = intake_replay(config, source, limit, workers=1)
     profiler.disable()
     stats = pstats.Stats(profiler, stream=io.StringIO())
     total = max(result["seconds"], 1e-9)
