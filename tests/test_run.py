@@ -12,7 +12,7 @@ import pytest
 from deployment import Deployment
 from mailmaker import make_docx, make_mail
 
-from intake import flow
+from intake import flow, prepare
 from intake.app import build
 from intake.config import load_config
 
@@ -103,7 +103,7 @@ def test_a_quarantined_message_is_retried_once_fixed_and_keeps_its_receipt(
 ):
     deployment.deliver("primary", _report("出错小学"))
     deployment.deliver("primary", _report())
-    real = flow.parse_mail
+    real = prepare.parse_mail
 
     def parser_breaks_on_one(raw: bytes):
         if "出错小学".encode() in raw or b"5Ye66ZSZ5bCP5a2m" in raw:
@@ -112,7 +112,7 @@ def test_a_quarantined_message_is_retried_once_fixed_and_keeps_its_receipt(
 
     for name, value in deployment.env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(flow, "parse_mail", parser_breaks_on_one)
+    monkeypatch.setattr(prepare, "parse_mail", parser_breaks_on_one)
     app = build(load_config(deployment.config))
     try:
         app.poll()
@@ -126,7 +126,7 @@ def test_a_quarantined_message_is_retried_once_fixed_and_keeps_its_receipt(
         (broken["id"], "ValueError: the parser broke on this message")
     ]
 
-    monkeypatch.setattr(flow, "parse_mail", real)  # the parser is fixed
+    monkeypatch.setattr(prepare, "parse_mail", real)  # the parser is fixed
     printed = deployment.intake("quarantine", "retry", "--all")
     assert f"#{broken['id']} {broken['receipt']} → accepted" in printed
     retried, _ = deployment.ledger()
