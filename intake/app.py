@@ -166,14 +166,16 @@ class App:
             self.close_transports()
 
     def close_transports(self) -> None:
-        for transport in self.transports.values():
+        # `intake run` closes the app while a job thread may still be sending: take the
+        # transports out before closing them, never iterate a dict another thread changes.
+        while self.transports:
+            _account, transport = self.transports.popitem()
             transport.close()
-        self.transports.clear()
 
     def close(self) -> None:
-        for mailbox in self.mailboxes.values():
+        while self.mailboxes:
+            _key, mailbox = self.mailboxes.popitem()
             mailbox.close()
-        self.mailboxes.clear()
         self.close_transports()
         self.engine.dispose()
 
