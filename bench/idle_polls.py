@@ -45,7 +45,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from bench.common import ROOT, Deployment, Figures, Servers, Stopwatch, deploy
+from bench.common import ROOT, Deployment, Figures, Servers, Stopwatch, deploy, into_maildir
 from bench.scale import Scale
 from intake.app import App, build
 from intake.config import load_config
@@ -154,24 +154,13 @@ def _load(where: Servers, account: str, first: int, last: int) -> None:
     """Messages first+1 … last written into INBOX's maildir, then taken in by Dovecot; each
     UID and receive time checked."""
     dovecot = where.dovecot
-    inbox = dovecot.mail_dir / account  # mail_location maildir:…/%u:LAYOUT=fs, INBOX at the top
-    if not (inbox / "cur").is_dir():
-        raise RuntimeError(f"no maildir INBOX at {inbox}")
-    owner = (inbox / "cur").stat()
-    expected: dict[int, tuple[str, str]] = {}
-    for number, (raw, received, _flags) in enumerate(_messages(first, last), start=first + 1):
-        stored = raw.replace(b"\r\n", b"\n")
-        moment = int(received.timestamp())
-        # sec.Musec… as Dovecot names its own files, the message number standing for the
-        # microseconds; S= and W= (sizes with LF and CRLF) spare Dovecot reading the file.
-        name = f"{moment}.M{number}P{os.getpid()}.bench,S={len(stored)},W={len(raw)}"
-        temporary = inbox / "tmp" / name
-        temporary.write_bytes(stored)
-        os.chown(temporary, owner.st_uid, owner.st_gid)
-        os.utime(temporary, (moment, moment))
-        temporary.rename(inbox / "cur" / f"{name}:2,")
-        expected[number] = (name, received.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S"))
-    dovecot.doveadm("force-resync", "-u", account, "INBOX")
+    batch = list(enumerate(_messages(first, last), start=first + 1))
+    lf = ((number, raw.replace(b"\r\n", b"\n"), received) for number, (raw, received, _) in batch)
+    names = into_maildir(dovecot, account, lf)
+    expected = {
+        number: (names[number], received.astimezone(CST).strftime("%Y-%m-%d %H:%M:%S"))
+        for number, (_raw, received, _flags) in batch
+    }
     listing = dovecot.doveadm(
         "-f", "tab", "fetch", "-u", account, "uid guid date.received",
         "mailbox", "INBOX", "uid", f"{first + 1}:*",

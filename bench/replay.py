@@ -12,7 +12,6 @@ The ledger of the .mbox replay is kept for the database benchmark.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import corpus
-from bench.common import ROOT, Deployment, Figures, Servers, deploy
+from bench.common import ROOT, Deployment, Figures, Servers, deploy, into_maildir
 from bench.database import cached_mbox
 from bench.scale import Scale
 
@@ -116,21 +115,14 @@ def _load_dovecot(where: Servers, deployment: Deployment, mbox: Path, total: int
     account = deployment.accounts["primary"]
     # Logging in once makes Dovecot create the account's folders.
     where.dovecot.uids(account)
-    inbox = where.dovecot.mail_dir / account
-    owner = (inbox / "cur").stat()
     box = Mbox(mbox, create=False)
-    planned = corpus.plan(total)
-    for number, (key, item) in enumerate(zip(box.iterkeys(), planned, strict=True), start=1):
-        stored = box.get_bytes(key)
-        moment = int(item.received.timestamp())
-        name = f"{moment}.M{number}P{os.getpid()}.bench,S={len(stored)}"
-        temporary = inbox / "tmp" / name
-        temporary.write_bytes(stored)
-        os.chown(temporary, owner.st_uid, owner.st_gid)
-        os.utime(temporary, (moment, moment))
-        temporary.rename(inbox / "cur" / f"{name}:2,")
+    numbered = enumerate(zip(box.iterkeys(), corpus.plan(total), strict=True), start=1)
+    into_maildir(
+        where.dovecot,
+        account,
+        ((number, box.get_bytes(key), item.received) for number, (key, item) in numbered),
+    )
     box.close()
-    where.dovecot.doveadm("force-resync", "-u", account, "INBOX")
     found = len(where.dovecot.uids(account))
     if found != total:
         raise RuntimeError(f"Dovecot holds {found} of {total} messages")
