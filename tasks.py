@@ -2,19 +2,25 @@
 """Set-up and checks with nothing but python3: `python3 tasks.py demo` or `python3 tasks.py test`.
 
 demo   creates .venv, installs intake, and replays the sample inbox into var/demo/.
-test   creates .venv with the test tools, installs Debian's dovecot-imapd, LibreOffice, unar
-       and Chromium when they are missing and this user may (root with apt-get), then runs
-       ruff, mypy and the whole test suite.
+test   creates .venv with the test tools, installs Debian's dovecot-imapd, LibreOffice, unar,
+       Chromium and PostgreSQL when they are missing and this user may (root with apt-get),
+       then runs ruff, mypy and the whole test suite twice: on SQLite, then on a throw-away
+       PostgreSQL cluster on 127.0.0.1 (INTAKE_TEST_ENGINES=sqlite or =postgresql for one).
 bench  the same set-up, then the benchmarks (bench/, `--quick` for a small run); figures go
        to docs/performance.json, explained in docs/PERFORMANCE.md.
 """
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -109,6 +115,87 @@ def ensure_libreoffice() -> None:
         )
 
 
+def ensure_postgresql() -> bool:
+    if not _pg_bin("initdb") and can_apt():
+        apt_install("--no-install-recommends", "postgresql")
+    if _pg_bin("initdb"):
+        return True
+    print(
+        "PostgreSQL is missing and cannot be installed by this user: the tests run on SQLite "
+        "only (run `apt-get install postgresql` as root)."
+    )
+    return False
+
+
+def _pg_bin(name: str) -> str:
+    """Debian keeps the server's programs out of PATH, under /usr/lib/postgresql/VERSION/bin."""
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found[-1] if found else shutil.which(name) or ""
+
+
+@contextmanager
+def postgresql_cluster() -> Iterator[str]:
+    """A throw-away cluster on 127.0.0.1 with its data in a temporary folder; yields its URL.
+
+    Durability is switched off: the data is thrown away, and the tests wait on fsync less."""
+    data = Path(tempfile.mkdtemp(prefix="intake-pg-"))
+    as_owner: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        shutil.chown(data, "postgres", "postgres")
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cluster = data / "cluster"
+    sh(
+        *as_owner,
+        _pg_bin("initdb"),
+        "--no-sync",
+        "-A",
+        "trust",
+        "-U",
+        "intake",
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+        "-D",
+        cluster,
+    )
+    options = (
+        f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c max_connections=300 "
+        "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    )
+    sh(
+        *as_owner,
+        _pg_bin("pg_ctl"),
+        "-w",
+        "-s",
+        "-D",
+        cluster,
+        "-l",
+        data / "server.log",
+        "-o",
+        options,
+        "start",
+    )
+    try:
+        yield f"postgresql+psycopg://intake@127.0.0.1:{port}/postgres"
+    finally:
+        sh(
+            *as_owner,
+            _pg_bin("pg_ctl"),
+            "-w",
+            "-s",
+            "-D",
+            cluster,
+            "-m",
+            "immediate",
+            "stop",
+            check=False,
+        )
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def demo() -> int:
     ensure_venv("")
     return sh(BIN / "intake", "demo", check=False)
@@ -122,7 +209,17 @@ def test() -> int:
     ensure_chromium()
     sh(BIN / "ruff", "check", "intake", "tests", "migrations", "samples", "bench", "tasks.py")
     sh(BIN / "mypy")
-    return sh(BIN / "pytest", *sys.argv[2:], check=False)
+    engines = os.environ.get("INTAKE_TEST_ENGINES", "sqlite,postgresql").split(",")
+    failed = 0
+    if "sqlite" in engines:
+        failed |= sh(BIN / "pytest", *sys.argv[2:], check=False)
+    if "postgresql" in engines and ensure_postgresql():
+        with postgresql_cluster() as url:
+            # The same suite, every ledger a database of its own on the cluster.
+            os.environ["INTAKE_TEST_DATABASE"] = url
+            print(f"+ INTAKE_TEST_DATABASE={url}", flush=True)
+            failed |= sh(BIN / "pytest", *sys.argv[2:], check=False)
+    return failed
 
 
 def bench() -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from intake import alerts, digests
@@ -20,10 +21,11 @@ from intake.config import Config
 from intake.documents.convert import soffice
 from intake.downloads import DownloadReport, download_due
 from intake.flow import Intake
+from intake.leases import OUTBOX, Leases, mailbox_lease
 from intake.mail.imap import ImapMailbox
 from intake.mail.smtp import FolderTransport, SmtpTransport, Transport
 from intake.outbox import SendReport, enqueue, recover_interrupted, send_due
-from intake.poll import PollReport, poll_all
+from intake.poll import PollReport, describe, poll_all
 from intake.replies import compose_notice, templates
 from intake.store.archive import Archive
 from intake.store.db import make_engine, session_factory, upgrade
@@ -39,6 +41,7 @@ class App:
     intake: Intake
     campaigns: list[Campaign]
     refs: list[MailboxRef]
+    leases: Leases
     mailboxes: dict[str, ImapMailbox] = field(default_factory=dict)
     transports: dict[str, Transport] = field(default_factory=dict)
 
@@ -67,10 +70,49 @@ class App:
         return self.transports[account]
 
     def poll(self) -> PollReport:
+        """Poll the mailboxes this process holds the lease of: all of them when it runs
+        alone, an equal share when several processes share the database."""
         interval = timedelta(minutes=self.config.settings.polling.interval_minutes)
-        return poll_all(self.intake, self.refs, self.mailbox, interval)
+        try:
+            polled = self.polled()
+        except OperationalError as error:  # the leases cannot be written: nothing is polled
+            log.error("leases not taken: %s", describe(error))
+            return PollReport(errors=[f"{ref.key}: {describe(error)}" for ref in self.refs])
+        report = poll_all(self.intake, polled, self.mailbox, interval, self.leases.keep)
+        for key in [*self.mailboxes]:  # a mailbox handed over: its session is not needed
+            if mailbox_lease(key) not in self.leases.held():
+                self.mailboxes.pop(key).close()
+        return report
+
+    def polled(self) -> list[MailboxRef]:
+        """The mailboxes to poll now: those whose lease this process holds or can take, up to
+        its fair share, in the configuration's order (those it already holds first)."""
+        share = self.leases.fair_share(len(self.refs))
+        mine = [ref for ref in self.refs if mailbox_lease(ref.key) in self.leases.held()]
+        others = [ref for ref in self.refs if ref not in mine]
+        polled: list[MailboxRef] = []
+        for ref in mine + others:
+            name = mailbox_lease(ref.key)
+            if len(polled) >= share:
+                if name in self.leases.held():  # more than its share: hand it over
+                    self.leases.release(name)
+            elif self.leases.take(name):
+                polled.append(ref)
+        return polled
+
+    def holds_outbox(self) -> bool:
+        """Take or keep the outbox (replies, digests, alerts, downloads). Taking it over from
+        a process that is gone first settles what that process was sending."""
+        if self.leases.newly_taken(OUTBOX):
+            recovered = recover_interrupted(self.intake.factory, self.leases.holder)
+            if recovered:
+                log.warning("%s reply(ies) left sending by a stopped process: unknown", recovered)
+            digests.recover_interrupted(self.intake.factory)
+        return OUTBOX in self.leases.held()
 
     def download_links(self) -> DownloadReport:
+        if not self.holds_outbox():
+            return DownloadReport()
         intake = self.intake
         return download_due(
             intake.factory,
@@ -129,22 +171,29 @@ class App:
 
     def send_due_digests(self) -> list[str]:
         """Each campaign's digest that is due today and not yet sent; returns those sent."""
+        if not self.holds_outbox():
+            return []
         now = self.intake.clock.now()
         due = [c for c in self.campaigns if digests.is_due(self.intake.factory, c, now)]
         return [c.id for c in due if self.send_digest(c, now)]
 
-    def send_digest(self, campaign: Campaign, now: datetime | None = None) -> bool:
+    def send_digest(
+        self, campaign: Campaign, now: datetime | None = None, again: bool = False
+    ) -> bool:
         prepared = digests.prepare(
             self.intake.factory, self.intake.templates, campaign, now or self.intake.clock.now()
         )
         try:
             sender = next(iter(campaign.settings.groups.values())).mailbox.account.lower()
-            return digests.send(self.intake.factory, prepared, campaign, self.transport(sender))
+            transport = self.transport(sender)
+            return digests.send(self.intake.factory, prepared, campaign, transport, again)
         finally:
             self.close_transports()
 
     def send_alerts(self) -> int:
         """Tell organizers, once, of a mailbox that cannot be read; returns alerts sent."""
+        if not self.holds_outbox():
+            return 0
         try:
             intake = self.intake
             now = intake.clock.now()
@@ -155,12 +204,20 @@ class App:
             self.close_transports()
 
     def send_replies(self) -> SendReport:
+        if not self.holds_outbox():
+            return SendReport()
         try:
             replies = self.config.settings.replies
             # Pacing protects a real SMTP account; writing files needs none.
             pause = time.sleep if replies.transport == "smtp" else _no_pause
             return send_due(
-                self.intake.factory, self.transport, replies, self.intake.clock, sleep=pause
+                self.intake.factory,
+                self.transport,
+                replies,
+                self.intake.clock,
+                sleep=pause,
+                holder=self.leases.holder,
+                still_ours=lambda: self.leases.keep(OUTBOX),
             )
         finally:
             self.close_transports()
@@ -177,6 +234,10 @@ class App:
             _key, mailbox = self.mailboxes.popitem()
             mailbox.close()
         self.close_transports()
+        try:
+            self.leases.release_all()
+        except Exception as error:  # the database went away: the leases simply expire
+            log.warning("leases not released: %s", error)
         self.engine.dispose()
 
 
@@ -190,7 +251,6 @@ def build(config: Config, clock: Clock | None = None) -> App:
     engine = make_engine(config.database_url(), settings.database.busy_timeout)
     upgrade(engine)
     factory = session_factory(engine)
-    recover_interrupted(factory)
     archive = Archive(config.path(settings.storage.archive_dir))
     if archive.remove_leftovers():
         log.info("removed half-written files left by an interrupted run")
@@ -217,7 +277,9 @@ def build(config: Config, clock: Clock | None = None) -> App:
         soffice=soffice(),
         sizes=settings.sizes,
     )
-    return App(config, engine, intake, campaigns, refs)
+    ttl = timedelta(seconds=settings.database.lease_seconds)
+    leases = Leases(factory, intake.clock, ttl)
+    return App(config, engine, intake, campaigns, refs, leases)
 
 
 def repo_path(*parts: str) -> Path:

@@ -44,6 +44,9 @@ class DatabaseSettings(_Settings):
     # Seconds to wait while another process writes (SQLite); after that the poll fails and
     # the message is fetched again by the next one.
     busy_timeout: float = Field(default=30, gt=0)
+    # Several `intake run` processes on one PostgreSQL database share the work by leases
+    # (docs/OPERATIONS.md): one not renewed for this many seconds is taken over by another.
+    lease_seconds: int = Field(default=60, ge=10)
 
 
 class StorageSettings(_Settings):

@@ -3,6 +3,10 @@
 Each day's digest is noted in `digests` with the span it covers; the next one starts where the
 last sent one ended, so nothing is reported twice or skipped. A digest that could not be sent
 is noted as failed and tried again at the next chance the same day.
+
+Where several processes share the database, only the one holding the outbox sends digests,
+and each day's row is claimed (`sending`) before the first recipient is written to: a digest
+is sent at most once, and one whose process died while sending is marked `unknown`.
 """
 
 from __future__ import annotations
@@ -12,7 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from jinja2 import Environment
-from sqlalchemy import select
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from intake.campaigns.campaign import Campaign
@@ -69,8 +74,14 @@ def send(
     prepared: Prepared,
     campaign: Campaign,
     transport: Transport,
+    again: bool = False,
 ) -> bool:
-    """Send a prepared digest to the campaign's recipients and note the outcome."""
+    """Send a prepared digest to the campaign's recipients and note the outcome; False when
+    it could not be sent, or another process has it. `again` (a person asked for it) sends
+    even a day already sent."""
+    if not again and not _claim(factory, prepared):
+        log.info("%s: the digest of %s is sent by another process", campaign.id, prepared.day)
+        return False
     sender = _sender(campaign)
     recipients = list(campaign.settings.digest.recipients)
     error = ""
@@ -83,6 +94,42 @@ def send(
             log.error("%s: digest to %s not sent: %s", campaign.id, recipient, failure)
     _note(factory, prepared, recipients, error)
     return not error
+
+
+def recover_interrupted(factory: sessionmaker[Session]) -> None:
+    """Digests another process left in `sending` (it died while writing to the recipients)
+    become `unknown`: never sent twice; the next day's covers from the last one sent."""
+    with transaction(factory) as session:
+        session.execute(
+            update(DigestRun)
+            .where(DigestRun.state == "sending")
+            .values(state="unknown", last_error="process stopped while sending; not resent")
+        )
+
+
+def _claim(factory: sessionmaker[Session], prepared: Prepared) -> bool:
+    """Mark the day's digest `sending`, unless it is already sent or being sent."""
+    try:
+        with transaction(factory) as session:
+            row = session.scalar(_day_row(prepared.campaign, prepared.day).with_for_update())
+            if row is not None and row.state in SETTLED:
+                return False
+            if row is None:
+                row = DigestRun(campaign=prepared.campaign, day=prepared.day.isoformat())
+                session.add(row)
+            row.state, row.covers_from, row.covers_to = "sending", prepared.since, prepared.now
+            session.flush()
+            return True
+    except IntegrityError:  # another process inserted the day's row at the same moment
+        return False
+
+
+# A day whose digest is in one of these states is not sent again.
+SETTLED = ("sent", "sending", "unknown")
+
+
+def _day_row(campaign: str, day: date) -> Select[DigestRun]:
+    return select(DigestRun).where(DigestRun.campaign == campaign, DigestRun.day == day.isoformat())
 
 
 def _sender(campaign: Campaign) -> str:
@@ -109,11 +156,7 @@ def _note(
     factory: sessionmaker[Session], prepared: Prepared, recipients: list[str], error: str
 ) -> None:
     with transaction(factory) as session:
-        row = session.scalar(
-            select(DigestRun).where(
-                DigestRun.campaign == prepared.campaign, DigestRun.day == prepared.day.isoformat()
-            )
-        )
+        row = session.scalar(_day_row(prepared.campaign, prepared.day))
         if row is None:
             row = DigestRun(campaign=prepared.campaign, day=prepared.day.isoformat())
             session.add(row)
@@ -134,7 +177,5 @@ def _last_sent(session: Session, campaign: str) -> datetime | None:
 
 
 def _sent_on(session: Session, campaign: str, day: date) -> bool:
-    row = session.scalar(
-        select(DigestRun).where(DigestRun.campaign == campaign, DigestRun.day == day.isoformat())
-    )
-    return row is not None and row.state == "sent"
+    row = session.scalar(_day_row(campaign, day))
+    return row is not None and row.state in SETTLED

@@ -20,6 +20,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from intake.app import App
 from intake.campaigns.campaign import MailboxRef
+from intake.leases import mailbox_lease
 from intake.mail.idle import IdleWatcher
 from intake.mail.imap import ImapMailbox
 
@@ -100,7 +101,10 @@ def _idle_watchers(app: App, on_new: Callable[[], None]) -> list[IdleWatcher]:
     def opener(ref: MailboxRef) -> Callable[[], ImapMailbox]:
         return lambda: ImapMailbox(ref.settings.mailbox, ref.account, polling.socket_timeout)
 
-    return [IdleWatcher(ref, opener(ref), on_new) for ref in app.refs]
+    def holds(ref: MailboxRef) -> Callable[[], bool]:
+        return lambda: mailbox_lease(ref.key) in app.leases.held()
+
+    return [IdleWatcher(ref, opener(ref), on_new, holds(ref)) for ref in app.refs]
 
 
 def _add_digest_jobs(scheduler: BlockingScheduler, app: App) -> None:
@@ -122,11 +126,23 @@ def _add_digest_jobs(scheduler: BlockingScheduler, app: App) -> None:
         )
 
 
+def _renew_leases(app: App) -> None:
+    try:
+        app.leases.renew()
+    except Exception as error:  # the database is away: the next renewal tries again
+        log.warning("leases not renewed: %s", error)
+
+
 def run_forever(app: App) -> None:
     minutes = app.config.settings.polling.interval_minutes
-    # One worker: the poll and the digest share the mail sessions, so they take turns.
+    # One worker: the poll and the digest share the mail sessions, so they take turns. The
+    # leases are renewed by a worker of their own, so a long poll never lets them lapse.
     scheduler = BlockingScheduler(
-        timezone="UTC", executors={"default": ThreadPoolExecutor(max_workers=1)}
+        timezone="UTC",
+        executors={
+            "default": ThreadPoolExecutor(max_workers=1),
+            "leases": ThreadPoolExecutor(max_workers=1),
+        },
     )
     polls = PollRequests(app)
     # One poll at a time: a slow poll is never overlapped by the next one.
@@ -143,6 +159,16 @@ def run_forever(app: App) -> None:
     watchers = _idle_watchers(app, polls.ask) if app.config.settings.polling.idle else []
 
     _add_digest_jobs(scheduler, app)
+    scheduler.add_job(
+        _renew_leases,
+        "interval",
+        args=[app],
+        seconds=app.config.settings.database.lease_seconds / 4,
+        id="leases",
+        executor="leases",
+        max_instances=1,
+        coalesce=True,
+    )
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current job", signum)

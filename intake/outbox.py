@@ -67,15 +67,18 @@ def enqueue(
     return row
 
 
-def recover_interrupted(factory: sessionmaker[Session]) -> int:
-    """Replies a dead process left in `sending` become `unknown`: never sent twice."""
+def recover_interrupted(factory: sessionmaker[Session], holder: str) -> int:
+    """Replies another process left in `sending` become `unknown`: never sent twice.
+
+    Called by `holder` when it has just taken the outbox over, so that process is gone."""
+    interrupted = (OutboxReply.state == "sending", OutboxReply.claimed_by != holder)
     with transaction(factory) as session:
         # Only write when there is something to recover: a start must not need the lock.
-        if session.scalar(select(OutboxReply.id).where(OutboxReply.state == "sending")) is None:
+        if session.scalar(select(OutboxReply.id).where(*interrupted).limit(1)) is None:
             return 0
         result = session.execute(
             update(OutboxReply)
-            .where(OutboxReply.state == "sending")
+            .where(*interrupted)
             .values(state="unknown", last_error="process stopped while sending; not resent")
         )
         return int(getattr(result, "rowcount", 0) or 0)
@@ -88,15 +91,18 @@ def send_due(
     clock: Clock,
     *,
     sleep: Callable[[float], None] = time.sleep,
+    holder: str = "",
+    still_ours: Callable[[], bool] = lambda: True,
 ) -> SendReport:
-    """Send every reply that is due, paced to settings.max_per_minute."""
+    """Send every reply that is due, paced to settings.max_per_minute, as `holder` (the
+    process holding the outbox), for as long as `still_ours()`."""
     report = SendReport()
     pause = 60.0 / settings.max_per_minute
     # Accounts whose server refused us this round, or that used their day's budget: QQ stops
     # an account for the rest of the day, so their replies wait for tomorrow.
     used = _sent_in_a_day(factory, clock.now())
     blocked = {account for account, count in used.items() if count >= settings.max_per_day}
-    while (row_id := _claim_next(factory, clock.now(), blocked)) is not None:
+    while still_ours() and (row_id := _claim_next(factory, clock.now(), blocked, holder)):
         if report.sent:
             sleep(pause)
         account = _send_one(factory, row_id, transports, settings, clock, report, blocked)
@@ -126,7 +132,13 @@ def sent_in_a_day_query(now: datetime) -> Select[str, int]:
     )
 
 
-def _claim_next(factory: sessionmaker[Session], now: datetime, blocked: set[str]) -> int | None:
+def _claim_next(
+    factory: sessionmaker[Session], now: datetime, blocked: set[str], holder: str
+) -> int | None:
+    """The next reply due, marked `sending` by `holder` and committed before it is sent.
+
+    On PostgreSQL the row is locked and rows another process has locked are skipped, so two
+    processes never claim the same reply; SQLite's one writer at a time does the same."""
     with transaction(factory) as session:
         query = (
             select(OutboxReply)
@@ -134,11 +146,12 @@ def _claim_next(factory: sessionmaker[Session], now: datetime, blocked: set[str]
             .where(OutboxReply.account.not_in(blocked))
             .order_by(OutboxReply.id)
             .limit(1)
+            .with_for_update(skip_locked=True)
         )
         row = session.scalar(query)
         if row is None:
             return None
-        row.state, row.attempts = "sending", row.attempts + 1
+        row.state, row.attempts, row.claimed_by = "sending", row.attempts + 1, holder
         return row.id
 
 

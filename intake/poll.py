@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from intake.campaigns.campaign import MailboxRef
 from intake.config import ConfigError
 from intake.flow import Intake, handle
+from intake.leases import mailbox_lease
 from intake.mail.imap import IMAP_ERRORS, ImapMailbox, LoginFailed
 from intake.store import ledger
 from intake.store.db import transaction
@@ -31,7 +32,15 @@ class PollReport:
     errors: list[str] = field(default_factory=list)
 
 
-def poll_mailbox(intake: Intake, ref: MailboxRef, mailbox: ImapMailbox, report: PollReport) -> None:
+def poll_mailbox(
+    intake: Intake,
+    ref: MailboxRef,
+    mailbox: ImapMailbox,
+    report: PollReport,
+    still_ours: Callable[[str], bool] = lambda _lease: True,
+) -> None:
+    """Record what is new in each folder, for as long as this process holds the mailbox's
+    lease (renewed between messages by `still_ours`)."""
     for folder in ref.settings.mailbox.folders:
         state = mailbox.select(folder)
         if state is None:
@@ -48,6 +57,9 @@ def poll_mailbox(intake: Intake, ref: MailboxRef, mailbox: ImapMailbox, report: 
                     state.uidvalidity,
                 )
         for raw in mailbox.fetch(state, mailbox.new_uids(state, after)):
+            if not still_ours(mailbox_lease(ref.key)):
+                log.warning("%s: handed to another process; stopping this poll", ref.key)
+                return
             handle(intake, ref, raw)
             report.fetched += 1
             with transaction(intake.factory) as session:
@@ -59,6 +71,7 @@ def poll_all(
     refs: list[MailboxRef],
     open_mailbox: Callable[[MailboxRef], ImapMailbox],
     interval: timedelta = timedelta(minutes=5),
+    still_ours: Callable[[str], bool] = lambda _lease: True,
 ) -> PollReport:
     """Poll each mailbox in turn; one that fails is reported and the others go on. One that
     failed several polls in a row is tried less and less often (QQ refuses clients that
@@ -72,14 +85,14 @@ def poll_all(
             continue
         mailbox = open_mailbox(ref)
         try:
-            poll_mailbox(intake, ref, mailbox, report)
+            poll_mailbox(intake, ref, mailbox, report, still_ours)
             _note(intake, ref)
         except Exception as error:
             # A server, config, disk or database problem is reported plainly; anything else
             # with its traceback. Either way the message that failed was not recorded and its
             # UID not passed, so the next poll fetches it again.
             expected = isinstance(error, (*IMAP_ERRORS, ConfigError, OperationalError))
-            text = _describe(error)
+            text = describe(error)
             log.error("%s (%s): poll failed: %s", ref.key, ref.account, text, exc_info=not expected)
             report.errors.append(f"{ref.key}: {text}")
             mailbox.close()  # reconnect next time rather than reuse a broken session
@@ -87,7 +100,7 @@ def poll_all(
     return report
 
 
-def _describe(error: Exception) -> str:
+def describe(error: Exception) -> str:
     if isinstance(error, OperationalError):
         # SQLAlchemy's text carries the SQL statement; what helps a person is the cause.
         return f"数据库暂时无法写入，下次轮询会重试（{error.orig}）"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
+import databases
 import pytest
 from deployment import Deployment, deploy
 from servers import (
@@ -53,6 +54,14 @@ def smtp_server(tls_files: TlsFiles) -> Iterator[SmtpServer]:
 def deployment(dovecot: Dovecot, smtp_server: SmtpServer, tmp_path: Path) -> Deployment:
     """Two group mailboxes, their SMTP accounts and a config file pointing intake at them."""
     return deploy(dovecot, smtp_server, tmp_path)
+
+
+@pytest.fixture(autouse=True)
+def own_databases() -> Iterator[None]:
+    """On PostgreSQL, the databases a test made are dropped when it ends."""
+    mark = databases.created()
+    yield
+    databases.drop_since(mark)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

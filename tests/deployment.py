@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from databases import database_url
 from servers import Dovecot, SmtpServer
+from sqlalchemy import create_engine, text
 
 CST = timezone(timedelta(hours=8))
 EXAMPLE = Path(__file__).resolve().parents[1] / "config.example.toml"
@@ -21,7 +22,7 @@ ON_TIME = datetime(2021, 5, 20, 10, 0, tzinfo=CST)
 
 CONFIG = """
 [database]
-url = "sqlite:///{tmp}/intake.db"
+url = "{database}"
 [storage]
 archive_dir = "{tmp}/archive"
 [replies]
@@ -66,6 +67,7 @@ class Deployment:
     tmp: Path
     accounts: dict[str, str]
     config: Path
+    database: str  # the ledger's URL: a SQLite file in tmp, or a PostgreSQL database
 
     def deliver(
         self, group: str, raw: bytes, when: datetime = ON_TIME, folder: str = "INBOX"
@@ -85,8 +87,13 @@ class Deployment:
         return json.loads(self.intake("messages", "--json"))
 
     def sql(self, query: str) -> list[tuple]:
-        with sqlite3.connect(self.tmp / "intake.db") as connection:
-            return connection.execute(query).fetchall()
+        engine = create_engine(self.database)
+        try:
+            with engine.begin() as connection:
+                result = connection.execute(text(query))
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            engine.dispose()
 
     @property
     def env(self) -> dict[str, str]:
@@ -143,7 +150,8 @@ def deploy(
             smtp_port=smtp.port,
             ca=dovecot.ca_file,
         )
-    text = CONFIG.format(tmp=tmp, budget=budget, groups=groups, roster=roster)
+    database = database_url(tmp)
+    text = CONFIG.format(tmp=tmp, database=database, budget=budget, groups=groups, roster=roster)
     if suzhou_roster is not None:
         accounts["city"] = dovecot.unique_user("city")
         text += shipped_campaign(
@@ -151,4 +159,4 @@ def deploy(
         )
     config = tmp / "config.toml"
     config.write_text(text, encoding="utf-8")
-    return Deployment(dovecot, smtp, tmp, accounts, config)
+    return Deployment(dovecot, smtp, tmp, accounts, config, database)

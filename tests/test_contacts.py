@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from databases import database_url
 from deployment import CST
 from mailmaker import make_docx, make_mail
 
@@ -27,7 +28,7 @@ def app(tmp_path: Path) -> Iterator[App]:
     roster.write_text(ROSTER, encoding="utf-8")
 
     def local(data: dict[str, Any]) -> None:
-        data["database"] = {"url": f"sqlite:///{tmp_path / 'intake.db'}"}
+        data["database"] = {"url": database_url(tmp_path)}
         data["storage"] = {"archive_dir": str(tmp_path / "archive")}
         data["replies"] = {"transport": "folder", "folder": str(tmp_path / "outbox")}
         data["campaigns"]["suzhou-2022"]["roster"] = str(roster)

@@ -24,6 +24,7 @@ from archive_files import (
     utf8_zip,
     zeros_bomb,
 )
+from databases import database_url
 from deployment import CST
 from mailmaker import make_docx, make_mail
 
@@ -41,7 +42,7 @@ REPORT = make_docx("报告")
 
 def _build(tmp_path: Path, **sections: dict[str, Any]) -> App:
     def local(data: dict[str, Any]) -> None:
-        data["database"] = {"url": f"sqlite:///{tmp_path / 'intake.db'}"}
+        data["database"] = {"url": database_url(tmp_path)}
         data["storage"] = {"archive_dir": str(tmp_path / "archive")}
         data["replies"] = {"transport": "folder", "folder": str(tmp_path / "outbox")}
         for key, values in sections.items():

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from databases import database_url
 from deployment import CST
 from mailmaker import make_docx, make_mail
 from servers.dovecot import truthy_env
@@ -77,7 +78,7 @@ def _app(tmp_path: Path) -> App:
     (tmp_path / "suzhou.csv").write_text(SUZHOU_ROSTER, encoding="utf-8")
 
     def local(data: dict[str, Any]) -> None:
-        data["database"] = {"url": f"sqlite:///{tmp_path / 'intake.db'}"}
+        data["database"] = {"url": database_url(tmp_path)}
         data["storage"] = {"archive_dir": str(tmp_path / "archive")}
         data["replies"] = {"transport": "folder", "folder": str(tmp_path / "outbox")}
         data["campaigns"][SHUANGLIU]["roster"] = str(tmp_path / "shuangliu.csv")

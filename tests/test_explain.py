@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from databases import database_url
 from deployment import CST
 from mailmaker import make_docx, make_mail
 
@@ -27,7 +28,7 @@ LATE = datetime(2021, 5, 22, 9, 30, tzinfo=CST)
 @pytest.fixture
 def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[App]:
     def local(data: dict[str, Any]) -> None:
-        data["database"] = {"url": f"sqlite:///{tmp_path / 'intake.db'}"}
+        data["database"] = {"url": database_url(tmp_path)}
         data["storage"] = {"archive_dir": str(tmp_path / "archive")}
         data["replies"] = {"transport": "folder", "folder": str(tmp_path / "outbox")}
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from databases import database_url
 from deployment import CST
 from mailmaker import make_docx, make_mail
 from openpyxl import Workbook, load_workbook
@@ -87,7 +88,7 @@ def filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Filled]:
     (tmp / "suzhou.csv").write_text(SUZHOU_ROSTER, encoding="utf-8")
 
     def local(data: dict[str, Any]) -> None:
-        data["database"] = {"url": f"sqlite:///{tmp / 'intake.db'}"}
+        data["database"] = {"url": database_url(tmp)}
         data["storage"] = {"archive_dir": str(tmp / "archive")}
         data["replies"] = {"transport": "folder", "folder": str(tmp / "outbox")}
         data["campaigns"]["shuangliu-2021"]["roster"] = str(tmp / "shuangliu.csv")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from databases import database_url
 from deployment import CST
 from mailmaker import make_docx, make_mail
 from office import require_soffice
@@ -36,7 +37,7 @@ def app(tmp_path: Path) -> Iterator[App]:
 
 def _build(tmp_path: Path, **format_changes: Any) -> App:
     def local(data: dict[str, Any]) -> None:
-        data["database"] = {"url": f"sqlite:///{tmp_path / 'intake.db'}"}
+        data["database"] = {"url": database_url(tmp_path)}
         data["storage"] = {"archive_dir": str(tmp_path / "archive")}
         data["replies"] = {"transport": "folder", "folder": str(tmp_path / "outbox")}
         data["campaigns"]["shuangliu-2021"]["format"].update(format_changes)

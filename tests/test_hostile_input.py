@@ -21,6 +21,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from databases import database_url
 from deployment import ON_TIME, Deployment
 from hostile_mail import (
     HOSTILE_NAMES,
@@ -266,7 +267,7 @@ def test_safe_filename_of_any_text_is_harmless_and_stable(name: str) -> None:
 
 CONFIG = """
 [database]
-url = "sqlite:///{tmp}/intake.db"
+url = "{database}"
 [storage]
 archive_dir = "{tmp}/archive"
 [replies]
@@ -302,7 +303,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     building it runs the migrations, which would dominate a per-example set-up."""
     tmp = tmp_path_factory.mktemp("hostile")
     config = tmp / "config.toml"
-    config.write_text(CONFIG.format(tmp=tmp), encoding="utf-8")
+    config.write_text(CONFIG.format(tmp=tmp, database=database_url(tmp)), encoding="utf-8")
     built = build(load_config(config))
     yield built
     built.close()

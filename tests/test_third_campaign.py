@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from databases import database_url
 from deployment import CST
 from mailmaker import make_docx, make_mail
 
@@ -20,7 +21,7 @@ from intake.store.views import ledger_rows, registrations
 
 CONFIG = """
 [database]
-url = "sqlite:///{tmp}/third.db"
+url = "{database}"
 [storage]
 archive_dir = "{tmp}/archive"
 [replies]
@@ -86,7 +87,9 @@ SCHOOL = "青羊实验小学"
 @pytest.fixture
 def app(tmp_path: Path) -> Iterator[App]:
     config = tmp_path / "third.toml"
-    config.write_text(CONFIG.format(tmp=tmp_path), encoding="utf-8")
+    config.write_text(
+        CONFIG.format(tmp=tmp_path, database=database_url(tmp_path, "third")), encoding="utf-8"
+    )
     built = build(load_config(config))
     yield built
     built.close()

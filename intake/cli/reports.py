@@ -84,7 +84,7 @@ def digest(ctx: click.Context, campaign: str | None, send_now: bool, preview: Pa
                     raise click.ClickException(
                         f"{item.id}: 未配置汇总收件人（campaigns.{item.id}.digest.recipients）"
                     )
-                if not app.send_digest(item):
+                if not app.send_digest(item, again=True):
                     raise click.ClickException(f"{item.id}: 汇总未能发出，详见日志")
                 click.echo(f"{item.id}: 已发送给 {', '.join(item.settings.digest.recipients)}")
     finally:

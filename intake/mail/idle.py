@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 RENEW_SECONDS = 25 * 60  # re-issue IDLE well before the 29-minute limit
 CHECK_SECONDS = 30.0  # how often the wait wakes up to see whether it should stop
+INACTIVE_CHECK_SECONDS = 1.0  # how soon a watcher starts once its mailbox is this process's
 RETRY_SECONDS = (30.0, 60.0, 120.0, 300.0, 600.0)  # after failures, then every 10 minutes
 
 
@@ -28,12 +29,18 @@ class IdleWatcher(threading.Thread):
     """Waits in IDLE on one mailbox's INBOX and calls `on_new` when a message arrives."""
 
     def __init__(
-        self, ref: MailboxRef, open_session: Callable[[], ImapMailbox], on_new: Callable[[], None]
+        self,
+        ref: MailboxRef,
+        open_session: Callable[[], ImapMailbox],
+        on_new: Callable[[], None],
+        active: Callable[[], bool] = lambda: True,
     ) -> None:
         super().__init__(name=f"idle-{ref.key}", daemon=True)
         self.ref = ref
         self.open_session = open_session
         self.on_new = on_new
+        # False while another process polls this mailbox: no session is kept open for it.
+        self.active = active
         self.stopping = threading.Event()
         self.supported = True  # False once the server is found not to offer IDLE
 
@@ -43,6 +50,9 @@ class IdleWatcher(threading.Thread):
     def run(self) -> None:
         failures = 0
         while not self.stopping.is_set() and self.supported:
+            if not self.active():  # a local look at the leases held: cheap, so often
+                self.stopping.wait(INACTIVE_CHECK_SECONDS)
+                continue
             try:
                 self._watch()
                 failures = 0
@@ -63,7 +73,7 @@ class IdleWatcher(threading.Thread):
                 self.supported = False
                 return
             client.select_folder("INBOX", readonly=True)
-            while not self.stopping.is_set():
+            while not self.stopping.is_set() and self.active():
                 self._one_idle(session)
         finally:
             session.close()
@@ -74,7 +84,7 @@ class IdleWatcher(threading.Thread):
         client.idle()
         started, announced = time.monotonic(), False
         try:
-            while not announced and not self.stopping.is_set():
+            while not announced and not self.stopping.is_set() and self.active():
                 if time.monotonic() - started > RENEW_SECONDS:
                     break
                 responses = client.idle_check(timeout=CHECK_SECONDS)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     ForeignKey,
     Index,
@@ -75,6 +76,11 @@ class PackedBytes(TypeDecorator[bytes]):
         return zlib.decompress(value[len(self.MARK) :])
 
 
+# UIDs, UIDVALIDITY (unsigned 32-bit) and sizes: BIGINT on PostgreSQL, where INTEGER stops at
+# 2**31; SQLite's INTEGER already holds 64 bits.
+Wide = BigInteger().with_variant(Integer(), "sqlite")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -104,7 +110,7 @@ class Message(Base):
     received_at: Mapped[datetime]  # server receive time: deadlines are judged on it
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
     raw_path: Mapped[str] = mapped_column(String(1024))
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Wide)
     sender: Mapped[str] = mapped_column(String(320), index=True)
     sender_name: Mapped[str] = mapped_column(String(255), default="")
     subject: Mapped[str] = mapped_column(Text, default="")
@@ -134,8 +140,8 @@ class Location(Base):
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
     mailbox: Mapped[str] = mapped_column(String(320))
     folder: Mapped[str] = mapped_column(String(255))
-    uidvalidity: Mapped[int] = mapped_column(Integer)
-    uid: Mapped[int] = mapped_column(Integer)
+    uidvalidity: Mapped[int] = mapped_column(Wide)  # IMAP's are unsigned 32-bit
+    uid: Mapped[int] = mapped_column(Wide)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     message: Mapped[Message] = relationship(back_populates="locations")
@@ -152,7 +158,7 @@ class StoredAttachment(Base):
     filename: Mapped[str] = mapped_column(String(1024))
     stored_path: Mapped[str] = mapped_column(String(1024))
     sha256: Mapped[str] = mapped_column(String(64))
-    size: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Wide)
     content_type: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(64), default="")
     school: Mapped[str] = mapped_column(String(255), default="")
@@ -276,6 +282,9 @@ class OutboxReply(Base):
     raw: Mapped[bytes] = mapped_column(PackedBytes)  # the whole reply, compressed
     # pending → sending → sent; or held (budget), failed (gave up), unknown (died mid-send)
     state: Mapped[str] = mapped_column(String(16), index=True)
+    # The process that set it `sending` (its lease holder name): only a reply whose process
+    # is gone may be declared `unknown`.
+    claimed_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -293,8 +302,8 @@ class Cursor(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     mailbox: Mapped[str] = mapped_column(String(320))
     folder: Mapped[str] = mapped_column(String(255))
-    uidvalidity: Mapped[int] = mapped_column(Integer)
-    last_uid: Mapped[int] = mapped_column(Integer, default=0)
+    uidvalidity: Mapped[int] = mapped_column(Wide)
+    last_uid: Mapped[int] = mapped_column(Wide, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -349,3 +358,19 @@ class Action(Base):
     old_reasons: Mapped[list[str]] = mapped_column(default=list)
     new_reasons: Mapped[list[str]] = mapped_column(default=list)
     notified: Mapped[bool] = mapped_column(default=False)
+
+
+class Lease(Base):
+    """Who does a piece of work shared by several `intake run` processes, until when.
+
+    `mailbox:<campaign/group>` polls that mailbox, `outbox` sends replies, digests and
+    alerts, `process:<holder>` says the holder is alive. A holder renews its leases well
+    before they expire; another process takes one over once it has expired, or at once
+    when its holder is a process of this machine that no longer runs."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
