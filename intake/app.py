@@ -21,7 +21,7 @@ from intake.config import Config
 from intake.documents.convert import soffice
 from intake.downloads import DownloadReport, download_due
 from intake.flow import Intake
-from intake.leases import OUTBOX, Leases, mailbox_lease
+from intake.leases import MAILBOX, OUTBOX, Leases, mailbox_lease
 from intake.mail.imap import ImapMailbox
 from intake.mail.smtp import FolderTransport, SmtpTransport, Transport
 from intake.outbox import SendReport, enqueue, recover_interrupted, send_due
@@ -74,31 +74,36 @@ class App:
         alone, an equal share when several processes share the database."""
         interval = timedelta(minutes=self.config.settings.polling.interval_minutes)
         try:
-            polled = self.polled()
+            self._hand_over_extras()
         except OperationalError as error:  # the leases cannot be written: nothing is polled
-            log.error("leases not taken: %s", describe(error))
+            log.error("leases not renewed: %s", describe(error))
             return PollReport(errors=[f"{ref.key}: {describe(error)}" for ref in self.refs])
-        report = poll_all(self.intake, polled, self.mailbox, interval, self.leases.keep)
+        report = poll_all(
+            self.intake, self.refs, self.mailbox, interval, self.leases.keep, self._may_poll
+        )
         for key in [*self.mailboxes]:  # a mailbox handed over: its session is not needed
             if mailbox_lease(key) not in self.leases.held():
                 self.mailboxes.pop(key).close()
         return report
 
-    def polled(self) -> list[MailboxRef]:
-        """The mailboxes to poll now: those whose lease this process holds or can take, up to
-        its fair share, in the configuration's order (those it already holds first)."""
+    def _may_poll(self, ref: MailboxRef) -> bool:
+        """Whether this process polls `ref` now: it holds the lease (renewed here), or can
+        take it while it holds fewer than its fair share. Asked just before each mailbox, so
+        processes that start together spread over the mailboxes from the first round."""
+        name = mailbox_lease(ref.key)
+        held = self.leases.held(MAILBOX)
+        if name not in held and len(held) >= self.leases.fair_share(len(self.refs)):
+            return False
+        return self.leases.take(name)
+
+    def _hand_over_extras(self) -> None:
+        """Release the mailboxes held beyond this process's fair share (more processes are
+        alive than when it took them), the last ones in the configuration's order."""
         share = self.leases.fair_share(len(self.refs))
-        mine = [ref for ref in self.refs if mailbox_lease(ref.key) in self.leases.held()]
-        others = [ref for ref in self.refs if ref not in mine]
-        polled: list[MailboxRef] = []
-        for ref in mine + others:
-            name = mailbox_lease(ref.key)
-            if len(polled) >= share:
-                if name in self.leases.held():  # more than its share: hand it over
-                    self.leases.release(name)
-            elif self.leases.take(name):
-                polled.append(ref)
-        return polled
+        held = [ref for ref in self.refs if mailbox_lease(ref.key) in self.leases.held(MAILBOX)]
+        for ref in held[share:]:
+            log.info("%s: handed over to another process", ref.key)
+            self.leases.release(mailbox_lease(ref.key))
 
     def holds_outbox(self) -> bool:
         """Take or keep the outbox (replies, digests, alerts, downloads). Taking it over from

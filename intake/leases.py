@@ -33,10 +33,11 @@ log = logging.getLogger(__name__)
 
 OUTBOX = "outbox"
 PROCESS = "process:"
+MAILBOX = "mailbox:"
 
 
 def mailbox_lease(key: str) -> str:
-    return f"mailbox:{key}"
+    return MAILBOX + key
 
 
 def this_process() -> str:

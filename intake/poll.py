@@ -72,12 +72,23 @@ def poll_all(
     open_mailbox: Callable[[MailboxRef], ImapMailbox],
     interval: timedelta = timedelta(minutes=5),
     still_ours: Callable[[str], bool] = lambda _lease: True,
+    may_poll: Callable[[MailboxRef], bool] = lambda _ref: True,
 ) -> PollReport:
     """Poll each mailbox in turn; one that fails is reported and the others go on. One that
     failed several polls in a row is tried less and less often (QQ refuses clients that
     keep reconnecting, and repeated wrong logins can lock the account)."""
     report = PollReport()
     for ref in refs:
+        try:
+            # Another process may poll it (several share the database); its lease is taken
+            # here, inside the try, so a database that cannot be written fails this mailbox.
+            if not may_poll(ref):
+                log.debug("%s: polled by another process", ref.key)
+                continue
+        except OperationalError as error:
+            log.error("%s (%s): poll failed: %s", ref.key, ref.account, describe(error))
+            report.errors.append(f"{ref.key}: {describe(error)}")
+            continue
         waiting = _waiting_until(intake, ref, interval)
         if waiting is not None:
             log.info("%s: failing; next attempt after %s", ref.key, waiting.isoformat())
