@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.console import Console
+from rich.table import Table
 from sqlalchemy.exc import OperationalError
 
 from intake import demo as demo_module
 from intake.campaigns.campaign import load_campaigns
 from intake.cli.base import busy, load, main, open_app
 from intake.jobs import poll_and_send, run_forever
+from intake.store.copy import ARCHIVE_NOTE, CopyRefused, copy_ledger, shown, summary
 from intake.store.views import ledger_rows
 
 
@@ -48,6 +51,46 @@ def db_upgrade(ctx: click.Context) -> None:
     app = open_app(ctx)
     app.close()
     click.echo(f"database is up to date: {app.config.database_url()}")
+
+
+@db.command("copy")
+@click.option("--from", "source", required=True, metavar="URL", help="The ledger to copy.")
+@click.option("--to", "target", required=True, metavar="URL", help="A new, empty database.")
+def db_copy(source: str, target: str) -> None:
+    """Copy the whole ledger into a new, empty database and verify every row.
+
+    \b
+    For example, from SQLite to the PostgreSQL shared by several machines:
+      intake db copy --from sqlite:///var/intake.db \\
+                     --to postgresql+psycopg://intake@db.example/intake
+
+    Uses only the two URLs, no configuration file. Stop every `intake run` first. The source
+    must be at the newest schema (`intake db upgrade` with its configuration); the target is
+    given the schema and must hold no rows. Afterwards both are compared table by table, by
+    row count and checksum. The archive (raw .eml files and attachments) is not copied: the
+    rows name its files by absolute path, so keep the folder where it is, or copy it to the
+    same path on the new machine. Then point `[database] url` at the target.
+    """
+    click.echo(f"copying the ledger {shown(source)} → {shown(target)}")
+    try:
+        report = copy_ledger(source, target)
+    except CopyRefused as error:
+        raise click.ClickException(str(error)) from error
+    table = Table("table", "rows", "checksum")
+    for name, rows, status in summary(report.checks):
+        table.add_row(name, rows, status, style=None if status == "same" else "bold red")
+    Console().print(table)
+    click.echo(
+        f"{sum(report.copied.values())} rows copied in {report.copy_seconds:.1f} s, "
+        f"verified in {report.verify_seconds:.1f} s"
+    )
+    click.echo(ARCHIVE_NOTE)
+    if not report.same:
+        differing = ", ".join(c.table for c in report.checks if not c.same)
+        raise click.ClickException(
+            f"the copy differs from the source in: {differing}. Do not use {shown(target)}; "
+            "drop it, stop every intake process, and copy again into a new, empty database"
+        )
 
 
 @main.command()
