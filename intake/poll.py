@@ -113,8 +113,10 @@ def poll_all(
 
 def describe(error: Exception) -> str:
     if isinstance(error, OperationalError):
-        # SQLAlchemy's text carries the SQL statement; what helps a person is the cause.
-        return f"数据库暂时无法写入，下次轮询会重试（{error.orig}）"
+        # SQLAlchemy's text carries the SQL statement, and so do the lines PostgreSQL adds
+        # after its message ("LINE 1: …"); what helps a person is the cause, in one line.
+        cause = str(error.orig).strip().partition("\n")[0]
+        return f"数据库暂时无法写入，下次轮询会重试（{cause}）"
     return str(error) or type(error).__name__
 
 

@@ -6,7 +6,8 @@ and nothing is answered twice.
 - the IMAP server down when a poll starts;
 - SMTP refusals over several polls: 451, QQ's `550 Connection frequency limited`, 535 to a
   correct code, and the connection dropped after DATA;
-- the SQLite ledger locked by another writer, shorter and longer than `busy_timeout`;
+- the ledger locked by another writer, shorter and longer than `busy_timeout` (SQLite's
+  write lock, or PostgreSQL's table locks and `lock_timeout`);
 - the disk full while archiving the raw message or an attachment.
 
 A UIDVALIDITY change while running is covered by
@@ -41,11 +42,13 @@ from mailmaker import make_docx, make_mail
 from servers import DEFAULT_PASSWORD, DEFAULT_USER, CapturedMessage, Dovecot, SmtpServer, TlsFiles
 from servers.dovecot import free_port
 from servers.proxy import BODY_LITERAL, ImapProxy
+from sqlalchemy import create_engine, make_url, text
 
 from intake.app import App, build
 from intake.config import load_config
 from intake.jobs import poll_and_send
 from intake.store.archive import Archive, sha256_of
+from intake.store.models import Base
 
 DIGITS = "一二三四五六七八九十"
 
@@ -371,17 +374,46 @@ def test_smtp_refusals_over_several_polls_send_each_reply_exactly_once(
 # ---------------------------------------------------------------------- database locked
 
 
+# What the engine says when a writer waited longer than busy_timeout.
+LOCKED = {"sqlite": "database is locked", "postgresql": "canceling statement due to lock timeout"}
+
+
+def _engine_name(database: str) -> str:
+    return make_url(database).get_backend_name()
+
+
 @contextlib.contextmanager
-def _locked(database: Path) -> Iterator[threading.Event]:
-    """Another connection holds the write lock until the event is set (or the block ends)."""
-    holder = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
-    holder.execute("BEGIN EXCLUSIVE")
+def _locked(database: str) -> Iterator[threading.Event]:
+    """Another connection holds the write lock until the event is set (or the block ends).
+
+    On SQLite, the database's one write lock. On PostgreSQL, every ledger table locked IN
+    EXCLUSIVE MODE: every write (and SELECT … FOR UPDATE) waits, plain reads go on, as with
+    SQLite's WAL."""
+    if _engine_name(database) == "sqlite":
+        holder = sqlite3.connect(
+            make_url(database).database, isolation_level=None, check_same_thread=False
+        )
+        holder.execute("BEGIN EXCLUSIVE")
+
+        def unlock() -> None:
+            holder.execute("COMMIT")
+            holder.close()
+    else:
+        engine = create_engine(database)
+        connection = engine.connect()
+        tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+        connection.execute(text(f"LOCK TABLE {tables} IN EXCLUSIVE MODE"))
+
+        def unlock() -> None:
+            connection.commit()
+            connection.close()
+            engine.dispose()
+
     release = threading.Event()
 
     def wait_then_release() -> None:
         release.wait()
-        holder.execute("COMMIT")
-        holder.close()
+        unlock()
 
     thread = threading.Thread(target=wait_then_release)
     thread.start()
@@ -398,7 +430,7 @@ def test_a_poll_waits_for_a_writer_shorter_than_busy_timeout(
     _configure(deployment, database="busy_timeout = 5\n")
     _deliver(deployment, "primary", 1)
     held = 1.0
-    with _app(deployment, monkeypatch) as app, _locked(deployment.tmp / "intake.db") as release:
+    with _app(deployment, monkeypatch) as app, _locked(deployment.database) as release:
         began = time.monotonic()
         threading.Timer(held, release.set).start()
         report = app.poll()
@@ -415,19 +447,22 @@ def test_a_writer_longer_than_busy_timeout_fails_the_poll_and_the_next_one_recor
     _configure(deployment, database="busy_timeout = 1\n")
     [uid] = _deliver(deployment, "primary", 1)
     deployment.intake("db", "upgrade")
-    with _app(deployment, monkeypatch) as app, _locked(deployment.tmp / "intake.db"):
+    with _app(deployment, monkeypatch) as app, _locked(deployment.database):
         report = app.poll()
         # Each mailbox's lease needs a write: every mailbox reports the lock.
         assert [error.split(": ")[0] for error in report.errors] == ["sl/primary", "sl/junior"]
-        assert all("database is locked" in error for error in report.errors)
+        locked_words = LOCKED[_engine_name(deployment.database)]
+        assert all(locked_words in error for error in report.errors)
+        assert all("\n" not in error for error in report.errors)  # the cause, not the SQL
         assert report.fetched == 0
-        # Readers still see the ledger (WAL): nothing recorded, the cursor not past the UID.
+        # Readers still see the ledger (WAL, or reads passing PostgreSQL's EXCLUSIVE lock):
+        # nothing recorded, the cursor not past the UID.
         assert _recorded(deployment) == []
         assert (_cursor(deployment, "primary") or 0) < uid
 
         locked = _intake(deployment, "poll", "--once")
         assert locked.returncode != 0
-        assert "database is locked" in locked.stderr and "数据库暂时无法写入" in locked.stderr
+        assert locked_words in locked.stderr and "数据库暂时无法写入" in locked.stderr
         assert "Traceback" not in locked.stderr
         assert _recorded(deployment) == []
         assert (_cursor(deployment, "primary") or 0) < uid

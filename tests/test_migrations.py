@@ -9,7 +9,8 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy import text
+from databases import database_url
+from sqlalchemy import inspect, text
 
 from intake.store.db import MIGRATIONS, make_engine, upgrade
 from intake.store.models import Base
@@ -32,7 +33,7 @@ def _alembic(connection) -> Config:
 
 
 def test_the_newest_migration_matches_the_models(tmp_path: Path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    engine = make_engine(database_url(tmp_path, "ledger"))
     upgrade(engine)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)
@@ -40,7 +41,7 @@ def test_the_newest_migration_matches_the_models(tmp_path: Path):
 
 
 def test_a_first_edition_database_gains_stages_and_registrations(tmp_path: Path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    engine = make_engine(database_url(tmp_path, "ledger"))
     with engine.begin() as connection:
         command.upgrade(_alembic(connection), "0001")
         connection.execute(text(_ONE_MESSAGE))
@@ -51,7 +52,7 @@ def test_a_first_edition_database_gains_stages_and_registrations(tmp_path: Path)
 
 
 def test_the_newest_migration_can_be_undone_on_a_database_with_data(tmp_path: Path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    engine = make_engine(database_url(tmp_path, "ledger"))
     with engine.begin() as connection:
         command.upgrade(_alembic(connection), "0001")
         connection.execute(text(_ONE_MESSAGE))
@@ -65,7 +66,7 @@ def test_the_newest_migration_can_be_undone_on_a_database_with_data(tmp_path: Pa
     with engine.begin() as connection:
         command.downgrade(_alembic(connection), "0001")
     with engine.connect() as connection:
-        columns = [row[1] for row in connection.execute(text("pragma table_info(messages)"))]
+        columns = [column["name"] for column in inspect(connection).get_columns("messages")]
         assert "stage" not in columns
         assert connection.execute(text("select count(*) from locations")).scalar_one() == 1
 
@@ -75,7 +76,7 @@ def test_an_upgrade_that_stops_half_way_leaves_nothing_behind(tmp_path: Path, mo
     their version: the next start would fail on "table already exists" forever."""
     from alembic.operations import Operations
 
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    engine = make_engine(database_url(tmp_path, "ledger"))
     real, calls = Operations.create_table, []
 
     def create_then_die(self, *args, **kwargs):
@@ -90,8 +91,7 @@ def test_an_upgrade_that_stops_half_way_leaves_nothing_behind(tmp_path: Path, mo
     monkeypatch.undo()
     assert len(calls) == 4
     with engine.connect() as connection:
-        tables = connection.execute(text("select name from sqlite_master where type = 'table'"))
-        assert tables.scalars().all() == []
+        assert inspect(connection).get_table_names() == []
     upgrade(engine)  # the next start builds it whole
     with engine.connect() as connection:
         context = MigrationContext.configure(connection)

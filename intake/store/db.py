@@ -18,21 +18,27 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 
 
 def make_engine(url: str, busy_timeout: float = 30) -> Engine:
-    """An engine for `url`; for SQLite, creates the folder and turns on WAL and foreign keys,
-    and waits up to `busy_timeout` seconds for another writer before giving up."""
+    """An engine for `url` that waits up to `busy_timeout` seconds for another writer before
+    giving up: SQLite's busy_timeout, PostgreSQL's lock_timeout. For SQLite, also creates the
+    folder and turns on WAL and foreign keys."""
     if url.startswith("sqlite") and ":memory:" not in url:
         _private_file(Path(url.split(":///", 1)[1]))
+    options: dict[str, Any] = {}
+    if make_url(url).get_backend_name() == "postgresql":
+        # A statement waiting longer than this for a lock another transaction holds (a
+        # LOCK TABLE, a row being updated) fails, as SQLite's "database is locked" does.
+        options["connect_args"] = {"options": f"-c lock_timeout={int(busy_timeout * 1000)}"}
     try:
-        engine = create_engine(url, json_serializer=to_json)
+        engine = create_engine(url, json_serializer=to_json, **options)
     except TypeError:  # a dialect without JSON columns of its own takes no serializer
-        engine = create_engine(url)
+        engine = create_engine(url, **options)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", partial(_sqlite_pragmas, int(busy_timeout * 1000)))
     return engine

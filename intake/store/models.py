@@ -76,6 +76,31 @@ class PackedBytes(TypeDecorator[bytes]):
         return zlib.decompress(value[len(self.MARK) :])
 
 
+class Bounded(TypeDecorator[str]):
+    """Text as the engine can hold it. SQLite keeps any text at any length; PostgreSQL refuses
+    a NUL character in text and a value longer than its VARCHAR(n). There the NULs are taken
+    out and the value is cut to the column's length (in characters, as PostgreSQL counts), so
+    a hostile header or file name costs a few characters instead of the whole message.
+    Values compared with the column go through the same, so a lookup still finds them."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or dialect.name == "sqlite":
+            return value
+        value = value.replace("\x00", "")
+        length = getattr(self.impl_instance, "length", None)
+        return value[:length] if length else value
+
+
+class BoundedText(Bounded):
+    """Unbounded text: on PostgreSQL, only the NULs are taken out."""
+
+    impl = Text
+    cache_ok = True
+
+
 # UIDs, UIDVALIDITY (unsigned 32-bit) and sizes: BIGINT on PostgreSQL, where INTEGER stops at
 # 2**31; SQLite's INTEGER already holds 64 bits.
 Wide = BigInteger().with_variant(Integer(), "sqlite")
@@ -100,28 +125,28 @@ class Message(Base):
     __tablename__ = "messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    sha256: Mapped[str] = mapped_column(String(64), unique=True)
-    message_id: Mapped[str] = mapped_column(String(998), index=True)
-    campaign: Mapped[str] = mapped_column(String(64), index=True)
-    group: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(Bounded(64), unique=True)
+    message_id: Mapped[str] = mapped_column(Bounded(998), index=True)
+    campaign: Mapped[str] = mapped_column(Bounded(64), index=True)
+    group: Mapped[str] = mapped_column(Bounded(64))
     # The campaign's stage the message was judged in (its files' kinds, else the date).
-    stage: Mapped[str] = mapped_column(String(64), default="")
-    mailbox: Mapped[str] = mapped_column(String(320))  # where it was first seen
+    stage: Mapped[str] = mapped_column(Bounded(64), default="")
+    mailbox: Mapped[str] = mapped_column(Bounded(320))  # where it was first seen
     received_at: Mapped[datetime]  # server receive time: deadlines are judged on it
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
-    raw_path: Mapped[str] = mapped_column(String(1024))
+    raw_path: Mapped[str] = mapped_column(Bounded(1024))
     size: Mapped[int] = mapped_column(Wide)
-    sender: Mapped[str] = mapped_column(String(320), index=True)
-    sender_name: Mapped[str] = mapped_column(String(255), default="")
-    subject: Mapped[str] = mapped_column(Text, default="")
-    decision: Mapped[str] = mapped_column(String(16), index=True)
+    sender: Mapped[str] = mapped_column(Bounded(320), index=True)
+    sender_name: Mapped[str] = mapped_column(Bounded(255), default="")
+    subject: Mapped[str] = mapped_column(BoundedText, default="")
+    decision: Mapped[str] = mapped_column(Bounded(16), index=True)
     reasons: Mapped[list[str]] = mapped_column(default=list)
     warnings: Mapped[list[str]] = mapped_column(default=list)
-    school: Mapped[str] = mapped_column(String(255), default="")
+    school: Mapped[str] = mapped_column(Bounded(255), default="")
     kinds: Mapped[list[str]] = mapped_column(default=list)
-    receipt: Mapped[str] = mapped_column(String(32), default="")
+    receipt: Mapped[str] = mapped_column(Bounded(32), default="")
     duplicate_of: Mapped[int | None] = mapped_column(ForeignKey("messages.id"))
-    error: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(BoundedText, default="")
 
     locations: Mapped[list[Location]] = relationship(
         back_populates="message", order_by="Location.id"
@@ -138,8 +163,8 @@ class Location(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
-    mailbox: Mapped[str] = mapped_column(String(320))
-    folder: Mapped[str] = mapped_column(String(255))
+    mailbox: Mapped[str] = mapped_column(Bounded(320))
+    folder: Mapped[str] = mapped_column(Bounded(255))
     uidvalidity: Mapped[int] = mapped_column(Wide)  # IMAP's are unsigned 32-bit
     uid: Mapped[int] = mapped_column(Wide)
     seen_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -155,19 +180,19 @@ class StoredAttachment(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    filename: Mapped[str] = mapped_column(String(1024))
-    stored_path: Mapped[str] = mapped_column(String(1024))
-    sha256: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(Bounded(1024))
+    stored_path: Mapped[str] = mapped_column(Bounded(1024))
+    sha256: Mapped[str] = mapped_column(Bounded(64))
     size: Mapped[int] = mapped_column(Wide)
-    content_type: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(64), default="")
-    school: Mapped[str] = mapped_column(String(255), default="")
-    slot: Mapped[str] = mapped_column(String(64), default="")
-    outcome: Mapped[str] = mapped_column(String(16), default="")
+    content_type: Mapped[str] = mapped_column(Bounded(255))
+    kind: Mapped[str] = mapped_column(Bounded(64), default="")
+    school: Mapped[str] = mapped_column(Bounded(255), default="")
+    slot: Mapped[str] = mapped_column(Bounded(64), default="")
+    outcome: Mapped[str] = mapped_column(Bounded(16), default="")
     # What opening the document found: fonts, sizes, margins, length, signatories, pages.
     facts: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # The archive it was unpacked from ("材料.zip"); "" for a file attached directly.
-    source: Mapped[str] = mapped_column(String(1024), default="")
+    source: Mapped[str] = mapped_column(Bounded(1024), default="")
 
     message: Mapped[Message] = relationship(back_populates="attachments")
 
@@ -183,19 +208,19 @@ class LargeFile(Base):
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
     # The file row it stands for; none when the link was not kept (mode "ask").
     attachment_pk: Mapped[int | None] = mapped_column(ForeignKey("attachments.id"))
-    campaign: Mapped[str] = mapped_column(String(64))
-    filename: Mapped[str] = mapped_column(String(1024))
-    size_text: Mapped[str] = mapped_column(String(32), default="")
-    expires_text: Mapped[str] = mapped_column(String(64), default="")
+    campaign: Mapped[str] = mapped_column(Bounded(64))
+    filename: Mapped[str] = mapped_column(Bounded(1024))
+    size_text: Mapped[str] = mapped_column(Bounded(32), default="")
+    expires_text: Mapped[str] = mapped_column(Bounded(64), default="")
     expires_at: Mapped[datetime | None]
-    url: Mapped[str] = mapped_column(Text)  # holds an access code: never logged
+    url: Mapped[str] = mapped_column(BoundedText)  # holds an access code: never logged
     # pending → downloaded; or failed (given up, the school was asked to send it again);
     # asked: not kept, the school was asked for an attachment (mode "ask")
-    state: Mapped[str] = mapped_column(String(16), index=True, default="pending")
+    state: Mapped[str] = mapped_column(Bounded(16), index=True, default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     downloaded_at: Mapped[datetime | None]
-    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_error: Mapped[str] = mapped_column(BoundedText, default="")
 
 
 class Entry(Base):
@@ -208,14 +233,14 @@ class Entry(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign: Mapped[str] = mapped_column(String(64))
-    group: Mapped[str] = mapped_column(String(64))
-    school: Mapped[str] = mapped_column(String(255))
-    kind: Mapped[str] = mapped_column(String(64))
-    slot: Mapped[str] = mapped_column(String(64))
+    campaign: Mapped[str] = mapped_column(Bounded(64))
+    group: Mapped[str] = mapped_column(Bounded(64))
+    school: Mapped[str] = mapped_column(Bounded(255))
+    kind: Mapped[str] = mapped_column(Bounded(64))
+    slot: Mapped[str] = mapped_column(Bounded(64))
     version: Mapped[int] = mapped_column(Integer)
     current: Mapped[bool] = mapped_column(default=True)
-    filename: Mapped[str] = mapped_column(String(1024))
+    filename: Mapped[str] = mapped_column(Bounded(1024))
     received_at: Mapped[datetime]
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"))
     attachment_pk: Mapped[int] = mapped_column(ForeignKey("attachments.id"))
@@ -232,15 +257,15 @@ class RegistrationRow(Base):
     __table_args__ = (Index("ix_registrations_current", "campaign", "kind", "current"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(64))
-    record: Mapped[str] = mapped_column(String(16))  # "contact" or "case"
-    submitter: Mapped[str] = mapped_column(String(255))  # the unit that sent the table
-    unit: Mapped[str] = mapped_column(String(255))  # the 单位 the row names
-    district: Mapped[str] = mapped_column(String(255), default="")  # its county (区域)
-    level: Mapped[str] = mapped_column(String(16))  # school, district or direct
+    campaign: Mapped[str] = mapped_column(Bounded(64))
+    kind: Mapped[str] = mapped_column(Bounded(64))
+    record: Mapped[str] = mapped_column(Bounded(16))  # "contact" or "case"
+    submitter: Mapped[str] = mapped_column(Bounded(255))  # the unit that sent the table
+    unit: Mapped[str] = mapped_column(Bounded(255))  # the 单位 the row names
+    district: Mapped[str] = mapped_column(Bounded(255), default="")  # its county (区域)
+    level: Mapped[str] = mapped_column(Bounded(16))  # school, district or direct
     row: Mapped[int] = mapped_column(Integer)  # the row number a person sees in the file
-    title: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(BoundedText, default="")
     values: Mapped[dict[str, Any]] = mapped_column(default=dict)
     current: Mapped[bool] = mapped_column(default=True)
     registered_at: Mapped[datetime]  # the server receive time of the message
@@ -256,9 +281,9 @@ class FindingRow(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
     attachment_position: Mapped[int | None] = mapped_column(Integer)
-    rule: Mapped[str] = mapped_column(String(64))
-    code: Mapped[str] = mapped_column(String(64))
-    severity: Mapped[str] = mapped_column(String(16))
+    rule: Mapped[str] = mapped_column(Bounded(64))
+    code: Mapped[str] = mapped_column(Bounded(64))
+    severity: Mapped[str] = mapped_column(Bounded(16))
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     message: Mapped[Message] = relationship(back_populates="findings")
@@ -274,23 +299,23 @@ class OutboxReply(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
-    campaign: Mapped[str] = mapped_column(String(64))
-    account: Mapped[str] = mapped_column(String(320))  # the mailbox that sends it
-    recipient: Mapped[str] = mapped_column(String(320), index=True)
-    reply_message_id: Mapped[str] = mapped_column(String(255), unique=True)
-    subject: Mapped[str] = mapped_column(Text)
+    campaign: Mapped[str] = mapped_column(Bounded(64))
+    account: Mapped[str] = mapped_column(Bounded(320))  # the mailbox that sends it
+    recipient: Mapped[str] = mapped_column(Bounded(320), index=True)
+    reply_message_id: Mapped[str] = mapped_column(Bounded(255), unique=True)
+    subject: Mapped[str] = mapped_column(BoundedText)
     raw: Mapped[bytes] = mapped_column(PackedBytes)  # the whole reply, compressed
     # pending → sending → sent; or held (budget), failed (gave up), unknown (died mid-send)
-    state: Mapped[str] = mapped_column(String(16), index=True)
+    state: Mapped[str] = mapped_column(Bounded(16), index=True)
     # The process that set it `sending` (its lease holder name): only a reply whose process
     # is gone may be declared `unknown`.
-    claimed_by: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    claimed_by: Mapped[str] = mapped_column(Bounded(255), default="", server_default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
-    smtp_response: Mapped[str] = mapped_column(Text, default="")
-    last_error: Mapped[str] = mapped_column(Text, default="")
+    smtp_response: Mapped[str] = mapped_column(BoundedText, default="")
+    last_error: Mapped[str] = mapped_column(BoundedText, default="")
 
 
 class Cursor(Base):
@@ -300,8 +325,8 @@ class Cursor(Base):
     __table_args__ = (UniqueConstraint("mailbox", "folder"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    mailbox: Mapped[str] = mapped_column(String(320))
-    folder: Mapped[str] = mapped_column(String(255))
+    mailbox: Mapped[str] = mapped_column(Bounded(320))
+    folder: Mapped[str] = mapped_column(Bounded(255))
     uidvalidity: Mapped[int] = mapped_column(Wide)
     last_uid: Mapped[int] = mapped_column(Wide, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -313,12 +338,13 @@ class MailboxStatus(Base):
     __tablename__ = "mailbox_status"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    mailbox: Mapped[str] = mapped_column(String(160), unique=True)  # "campaign/group"
-    account: Mapped[str] = mapped_column(String(320))
+    mailbox: Mapped[str] = mapped_column(Bounded(160), unique=True)  # "campaign/group"
+    account: Mapped[str] = mapped_column(Bounded(320))
     last_poll_at: Mapped[datetime | None]
     last_success_at: Mapped[datetime | None]
     last_error_at: Mapped[datetime | None]
-    last_error: Mapped[str] = mapped_column(Text, default="")  # "" once a poll succeeds again
+    # "" once a poll succeeds again
+    last_error: Mapped[str] = mapped_column(BoundedText, default="")
     failures: Mapped[int] = mapped_column(Integer, default=0)  # in a row; 0 after a success
     login_failed: Mapped[bool] = mapped_column(default=False)  # the last failure was the login
     alerted_at: Mapped[datetime | None]  # organizers told of this run of failures
@@ -331,14 +357,14 @@ class DigestRun(Base):
     __table_args__ = (UniqueConstraint("campaign", "day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign: Mapped[str] = mapped_column(String(64))
-    day: Mapped[str] = mapped_column(String(10))  # the campaign's local date, YYYY-MM-DD
+    campaign: Mapped[str] = mapped_column(Bounded(64))
+    day: Mapped[str] = mapped_column(Bounded(10))  # the campaign's local date, YYYY-MM-DD
     covers_from: Mapped[datetime | None]  # messages recorded since (the previous digest)
     covers_to: Mapped[datetime]
-    state: Mapped[str] = mapped_column(String(16))  # sent, failed
+    state: Mapped[str] = mapped_column(Bounded(16))  # sent, failed
     recipients: Mapped[list[str]] = mapped_column(default=list)
     sent_at: Mapped[datetime | None]
-    last_error: Mapped[str] = mapped_column(Text, default="")
+    last_error: Mapped[str] = mapped_column(BoundedText, default="")
 
 
 class Action(Base):
@@ -349,12 +375,12 @@ class Action(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # override, reprocess, retry
-    by: Mapped[str] = mapped_column(String(64))  # the OS user who ran the command
+    kind: Mapped[str] = mapped_column(Bounded(16))  # override, reprocess, retry
+    by: Mapped[str] = mapped_column(Bounded(64))  # the OS user who ran the command
     at: Mapped[datetime] = mapped_column(default=utcnow)
-    reason: Mapped[str] = mapped_column(Text, default="")
-    old_decision: Mapped[str] = mapped_column(String(16))
-    new_decision: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(BoundedText, default="")
+    old_decision: Mapped[str] = mapped_column(Bounded(16))
+    new_decision: Mapped[str] = mapped_column(Bounded(16))
     old_reasons: Mapped[list[str]] = mapped_column(default=list)
     new_reasons: Mapped[list[str]] = mapped_column(default=list)
     notified: Mapped[bool] = mapped_column(default=False)
@@ -370,7 +396,7 @@ class Lease(Base):
 
     __tablename__ = "leases"
 
-    name: Mapped[str] = mapped_column(String(200), primary_key=True)
-    holder: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(Bounded(200), primary_key=True)
+    holder: Mapped[str] = mapped_column(Bounded(255))
     acquired_at: Mapped[datetime]
     expires_at: Mapped[datetime]
