@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,10 @@ from databases import SERVER, database_url
 from deployment import ON_TIME, Deployment
 from mailmaker import make_docx, make_mail
 from sqlalchemy import create_engine, inspect, make_url, text, update
+from sqlalchemy.exc import DBAPIError
 
 import intake.store.copy as copy_module
-from intake.store.copy import copy_ledger, summary, verify
+from intake.store.copy import copy_ledger, first_difference, summary, verify
 from intake.store.db import MIGRATIONS, make_engine, session_factory, transaction, upgrade
 from intake.store.models import Action, Base, Lease, Message
 
@@ -328,10 +330,13 @@ def test_a_changed_row_in_the_copy_is_reported(tmp_path: Path):
         [messages] = [c for c in checks if c.table == "messages"]
         assert messages.source_rows == messages.target_rows == 1
         assert ("messages", "1", "CHECKSUM DIFFERS") in summary(checks)
+        assert first_difference(source, target, "messages") == "id=1: subject"
+        assert first_difference(source, target, "outbox") == ""
 
         with target.begin() as connection:
             connection.execute(text("delete from messages"))
         assert ("messages", "1 → 0", "ROW COUNT DIFFERS") in summary(verify(source, target))
+        assert first_difference(source, target, "messages") == "id=1 only in the source"
     finally:
         source.dispose()
         target.dispose()
@@ -360,6 +365,7 @@ def test_a_copy_that_differs_fails_the_command(tmp_path: Path, monkeypatch):
     )
     assert result.exit_code == 1
     assert "CHECKSUM DIFFERS" in result.output
+    assert "messages: first difference at id=1: decision" in result.output
     assert "the copy differs from the source in: messages" in result.output
 
 
@@ -377,3 +383,47 @@ def test_passwords_are_never_printed(tmp_path: Path):
         done = _copy_command(tmp_path, source, with_password)
         assert done.returncode == 0, done.stderr
         assert "intake:***@" in done.stdout and "sekret-word" not in done.stdout
+
+
+@pytest.mark.skipif(
+    not SERVER, reason="needs a PostgreSQL server: set INTAKE_TEST_DATABASE to its URL"
+)
+def test_text_keys_compare_alike_under_a_locale_collation(tmp_path: Path):
+    """A server whose databases sort text by a language's rules (ICU "en": "_process" and
+    "Mailbox" before "mailbox") still compares the leases row for row with SQLite."""
+    source = _small_ledger(tmp_path)
+    engine = make_engine(source)
+    try:
+        with transaction(session_factory(engine)) as session:
+            for name in ("outbox", "Mailbox:b", "mailbox:sl/primary", "_process:x", "mailbox:a"):
+                session.add(Lease(name=name, holder="h", acquired_at=ON_TIME, expires_at=ON_TIME))
+    finally:
+        engine.dispose()
+    server = create_engine(SERVER, isolation_level="AUTOCOMMIT")
+    name = f"t_icu_{uuid.uuid4().hex[:12]}"
+    try:
+        with server.connect() as connection:
+            connection.execute(
+                text(
+                    f'CREATE DATABASE "{name}" TEMPLATE template0 LOCALE_PROVIDER icu '
+                    "ICU_LOCALE 'en' LOCALE 'C.UTF-8'"
+                )
+            )
+    except DBAPIError as error:
+        server.dispose()
+        pytest.skip(f"the server cannot make an ICU-collated database: {error.orig}")
+    target = make_url(SERVER).set(database=name).render_as_string(hide_password=False)
+    try:
+        copied = copy_ledger(source, target)
+        assert copied.same, copied.differences
+        check = create_engine(target)
+        try:
+            with check.connect() as connection:
+                by_locale = connection.execute(text("select name from leases order by name"))
+                assert by_locale.scalars().all()[:2] == ["_process:x", "mailbox:a"]
+        finally:
+            check.dispose()
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        server.dispose()

@@ -86,7 +86,9 @@ def db_copy(source: str, target: str) -> None:
     )
     click.echo(ARCHIVE_NOTE)
     if not report.same:
-        differing = ", ".join(c.table for c in report.checks if not c.same)
+        for table_name, where in report.differences.items():
+            click.echo(f"{table_name}: first difference at {where}", err=True)
+        differing = ", ".join(report.differences)
         raise click.ClickException(
             f"the copy differs from the source in: {differing}. Do not use {shown(target)}; "
             "drop it, stop every intake process, and copy again into a new, empty database"

@@ -16,8 +16,9 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -85,6 +86,8 @@ class CopyReport:
     checks: list[TableCheck]
     copy_seconds: float
     verify_seconds: float
+    # For each table that differs: where it first does (see first_difference).
+    differences: dict[str, str] = field(default_factory=dict)
 
     @property
     def same(self) -> bool:
@@ -110,7 +113,13 @@ def copy_ledger(source_url: str, target_url: str, batch: int = BATCH) -> CopyRep
             copied = _guarded(target_url, lambda: copy_rows(source, target, batch))
             copied_at = time.perf_counter()
             checks = _guarded(target_url, lambda: verify(source, target, batch))
-            return CopyReport(copied, checks, copied_at - started, time.perf_counter() - copied_at)
+            verified = time.perf_counter() - copied_at
+            differences = {
+                check.table: first_difference(source, target, check.table, batch)
+                for check in checks
+                if not check.same
+            }
+            return CopyReport(copied, checks, copied_at - started, verified, differences)
         finally:
             target.dispose()
     finally:
@@ -226,9 +235,15 @@ def _plain(table: Table) -> Table:
 
 
 def _stored_type(kind: TypeEngine[Any]) -> TypeEngine[Any]:
-    if isinstance(kind, TypeDecorator) and isinstance(kind.impl_instance, LargeBinary):
+    # Text wrappers stay too: on PostgreSQL they take out what it cannot hold (NULs, text
+    # beyond VARCHAR(n)), and the comparison afterwards shows any row that changed so.
+    if isinstance(_unwrapped(kind), LargeBinary):
         return LargeBinary()
     return kind
+
+
+def _unwrapped(kind: TypeEngine[Any]) -> TypeEngine[Any]:
+    return kind.impl_instance if isinstance(kind, TypeDecorator) else kind
 
 
 def _batches(connection: Connection, table: Table, size: int) -> Iterator[list[dict[str, Any]]]:
@@ -245,7 +260,7 @@ def _key_order(table: Table, dialect: str) -> list[ColumnElement[Any]]:
     by their bytes, which is SQLite's own order and PostgreSQL's under collation "C"."""
     order: list[ColumnElement[Any]] = []
     for column in table.primary_key.columns:
-        if dialect == "postgresql" and isinstance(column.type, String):
+        if dialect == "postgresql" and isinstance(_unwrapped(column.type), String):
             order.append(column.collate("C"))
         else:
             order.append(column)
@@ -280,15 +295,45 @@ def verify(source: Engine, target: Engine, batch: int = BATCH) -> list[TableChec
     return checks
 
 
+def first_difference(source: Engine, target: Engine, name: str, batch: int = BATCH) -> str:
+    """Where table `name` first differs: the key of the first row that is not the same on
+    both sides and its columns that differ, or a row only one side has. "" if none."""
+    plain = _plain(Base.metadata.tables[name])
+    with source.connect() as left, target.connect() as right:
+        pairs = zip_longest(_rows(left, plain, batch), _rows(right, plain, batch))
+        for ours, theirs in pairs:
+            if theirs is None or ours is None:
+                row, side = (ours, "source") if theirs is None else (theirs, "target")
+                return f"{_key(plain, row)} only in the {side}"
+            if _key(plain, ours) != _key(plain, theirs):
+                return f"{_key(plain, ours)} in the source, {_key(plain, theirs)} in the target"
+            changed = [
+                column.name
+                for column in plain.columns
+                if canonical(ours[column.name]) != canonical(theirs[column.name])
+            ]
+            if changed:
+                return f"{_key(plain, ours)}: {', '.join(changed)}"
+    return ""
+
+
+def _rows(connection: Connection, table: Table, batch: int) -> Iterator[dict[str, Any]]:
+    for part in _batches(connection, table, batch):
+        yield from part
+
+
+def _key(table: Table, row: dict[str, Any]) -> str:
+    return " ".join(f"{column.name}={row[column.name]!r}" for column in table.primary_key)
+
+
 def table_checksum(connection: Connection, table: Table, batch: int = BATCH) -> tuple[int, str]:
     """The number of rows and the SHA-256 of their canonical rendering, one line per row."""
     digest = hashlib.sha256()
     rows = 0
-    for part in _batches(connection, table, batch):
-        for row in part:
-            line = json.dumps([canonical(row[column.name]) for column in table.columns])
-            digest.update(line.encode("utf-8") + b"\n")
-            rows += 1
+    for row in _rows(connection, table, batch):
+        line = json.dumps([canonical(row[column.name]) for column in table.columns])
+        digest.update(line.encode("utf-8") + b"\n")
+        rows += 1
     return rows, digest.hexdigest()
 
 
