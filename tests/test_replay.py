@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import json
 import mailbox
-import sqlite3
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
+from databases import database_url
 from deployment import CST, Deployment
 from mailmaker import make_docx, make_mail
 
@@ -64,14 +65,16 @@ def _intake(deployment: Deployment, config: Path, *args: str) -> str:
     return done.stdout
 
 
-def _second_ledger(deployment: Deployment, name: str) -> Path:
+def _second_ledger(deployment: Deployment, name: str) -> Deployment:
     """The same deployment recording into a ledger and archive of its own."""
+    database = database_url(deployment.tmp, name)
     text = deployment.config.read_text(encoding="utf-8")
-    text = text.replace(f"{deployment.tmp}/intake.db", f"{deployment.tmp}/{name}.db")
+    assert f'url = "{deployment.database}"' in text
+    text = text.replace(f'url = "{deployment.database}"', f'url = "{database}"')
     text = text.replace(f"{deployment.tmp}/archive", f"{deployment.tmp}/{name}-archive")
     config = deployment.tmp / f"{name}.toml"
     config.write_text(text, encoding="utf-8")
-    return config
+    return replace(deployment, config=config, database=database)
 
 
 @pytest.fixture
@@ -104,7 +107,7 @@ def test_the_mailbox_and_its_mbox_export_give_the_same_ledger(deployment: Deploy
     for raw, _ in inbox:
         box.add(raw.replace(b"\r\n", b"\n"))
     box.flush()
-    other = _second_ledger(deployment, "from-mbox")
+    other = _second_ledger(deployment, "from-mbox").config
     _intake(deployment, other, "replay", str(export), "--mailbox", "sl/primary")
     assert _rows(deployment, other) == from_imap
 
@@ -156,7 +159,7 @@ def test_a_maildir_and_a_folder_of_eml_files_replay_alike(deployment: Deployment
         "ignored",
         "rejected",
     ]
-    other = _second_ledger(deployment, "from-eml")
+    other = _second_ledger(deployment, "from-eml").config
     _intake(deployment, other, "replay", str(folder), "--mailbox", "sl/primary")
     assert sorted(r["subject"] for r in _rows(deployment, other)) == sorted(
         r["subject"] for r in from_maildir
@@ -177,14 +180,15 @@ def test_messages_read_ahead_by_workers_are_recorded_as_read_here(
         box.add(raw)
     box.close()
     alone = _second_ledger(deployment, "alone")
-    _intake(deployment, alone, "replay", str(export), "--mailbox", "sl/primary", "--workers", "1")
+    _intake(
+        deployment, alone.config, "replay", str(export), "--mailbox", "sl/primary", "--workers", "1"
+    )
     deployment.intake("replay", str(export), "--mailbox", "sl/primary", "--workers", "2")
-    assert _rows(deployment) == _rows(deployment, alone)
+    assert _rows(deployment) == _rows(deployment, alone.config)
     facts = "SELECT filename, outcome, facts FROM attachments ORDER BY id"
     findings = "SELECT rule, code, severity, params FROM findings ORDER BY id"
-    with sqlite3.connect(deployment.tmp / "alone.db") as connection:
-        assert deployment.sql(facts) == connection.execute(facts).fetchall()
-        assert deployment.sql(findings) == connection.execute(findings).fetchall()
+    assert deployment.sql(facts) == alone.sql(facts)
+    assert deployment.sql(findings) == alone.sql(findings)
     assert len(deployment.sql(facts)) == 4  # facts of the four documents, read by a worker
 
 
