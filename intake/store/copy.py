@@ -110,15 +110,17 @@ def copy_ledger(source_url: str, target_url: str, batch: int = BATCH) -> CopyRep
             _guarded(target_url, lambda: require_empty(target))
             _guarded(target_url, lambda: upgrade(target))
             started = time.perf_counter()
-            copied = _guarded(target_url, lambda: copy_rows(source, target, batch))
+            copied = _guarded(
+                target_url,
+                lambda: copy_rows(source, target, batch),
+                f"the copy into {shown(target_url)} failed and nothing of it was kept",
+                source_url,
+            )
             copied_at = time.perf_counter()
-            checks = _guarded(target_url, lambda: verify(source, target, batch))
+            checks, differences = _guarded(
+                target_url, lambda: _compare(source, target, batch), "", source_url
+            )
             verified = time.perf_counter() - copied_at
-            differences = {
-                check.table: first_difference(source, target, check.table, batch)
-                for check in checks
-                if not check.same
-            }
             return CopyReport(copied, checks, copied_at - started, verified, differences)
         finally:
             target.dispose()
@@ -140,17 +142,17 @@ def _open(url: str, must_exist: bool) -> Engine:
     return make_engine(url)
 
 
-def _guarded(url: str, step: Callable[[], T]) -> T:
+def _guarded(url: str, step: Callable[[], T], failed: str = "", other: str = "") -> T:
     """Run one step; a database that cannot be reached (or fails on the way) becomes one
-    clear line, with the password of its URL taken out of the driver's message."""
+    clear line, with the passwords of the URLs taken out of the driver's message."""
     try:
         return step()
     except SQLAlchemyError as error:
         detail = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        password = make_url(url).password
-        if password:
-            detail = detail.replace(str(password), "***")
-        raise CopyRefused(f"cannot use {shown(url)}: {detail}") from error
+        for password in (make_url(given).password for given in (url, other) if given):
+            if password:
+                detail = detail.replace(str(password), "***")
+        raise CopyRefused(f"{failed or f'cannot use {shown(url)}'}: {detail}") from error
 
 
 def require_newest(engine: Engine) -> None:
@@ -281,6 +283,16 @@ def _advance_sequences(connection: Connection) -> None:
             ),
             {"table": name},
         )
+
+
+def _compare(source: Engine, target: Engine, batch: int) -> tuple[list[TableCheck], dict[str, str]]:
+    checks = verify(source, target, batch)
+    differences = {
+        check.table: first_difference(source, target, check.table, batch)
+        for check in checks
+        if not check.same
+    }
+    return checks, differences
 
 
 def verify(source: Engine, target: Engine, batch: int = BATCH) -> list[TableCheck]:
