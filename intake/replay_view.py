@@ -10,6 +10,9 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -22,9 +25,12 @@ from rich.progress import (
 )
 from rich.table import Table
 from rich.text import Text
+from sqlalchemy import inspect, select
 
 from intake.config import Config, load_config
 from intake.replay import ReplayReport
+from intake.store.db import MIGRATIONS, make_engine
+from intake.store.models import Base
 
 DECISION_LABELS = {
     "accepted": "已受理",
@@ -74,6 +80,42 @@ def _copy_sqlite(source: Path, target: Path) -> None:
         live.backup(copy)
 
 
+def _copy_rows(url: str, target: Path) -> None:
+    """A ledger on a database server copied into a SQLite file: the schema at the ledger's
+    own revision, then every table's rows in foreign-key order, all read in one snapshot and
+    written through the models' types (times in UTC, JSON, compressed replies). A ledger
+    without a schema yet is not copied: the dry run starts from an empty one, as it would."""
+    live = make_engine(url)
+    copy = make_engine(f"sqlite:///{target}")
+    try:
+        with live.connect().execution_options(isolation_level="REPEATABLE READ") as source:
+            revision = MigrationContext.configure(source).get_current_revision()
+            if revision is None:
+                return
+            reading = inspect(source)
+            present = {
+                name: {column["name"] for column in reading.get_columns(name)}
+                for name in reading.get_table_names()
+            }
+            alembic = AlembicConfig()
+            alembic.set_main_option("script_location", str(MIGRATIONS))
+            with copy.begin() as scratch:
+                alembic.attributes["connection"] = scratch
+                command.upgrade(alembic, revision)
+                for table in Base.metadata.sorted_tables:
+                    columns = [c for c in table.columns if c.name in present.get(table.name, ())]
+                    if not columns:
+                        continue
+                    rows = source.execute(
+                        select(*columns).order_by(*table.primary_key.columns)
+                    ).mappings()
+                    for batch in rows.partitions(1000):
+                        scratch.execute(table.insert(), [dict(row) for row in batch])
+    finally:
+        live.dispose()
+        copy.dispose()
+
+
 @contextmanager
 def scratch_copy(config_path: Path) -> Iterator[Config]:
     """The same configuration recording into a throw-away copy of the ledger: a dry run."""
@@ -81,8 +123,11 @@ def scratch_copy(config_path: Path) -> Iterator[Config]:
         work = Path(folder)
         real = load_config(config_path)
         url = real.database_url()
-        if url.startswith("sqlite:///") and Path(url[10:]).exists():
-            _copy_sqlite(Path(url[10:]), work / "ledger.db")
+        if url.startswith("sqlite:///"):
+            if Path(url[10:]).exists():
+                _copy_sqlite(Path(url[10:]), work / "ledger.db")
+        elif not url.startswith("sqlite"):
+            _copy_rows(url, work / "ledger.db")
 
         def into_scratch(data: dict[str, Any]) -> None:
             data["database"] = {"url": f"sqlite:///{work / 'ledger.db'}"}

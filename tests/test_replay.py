@@ -143,6 +143,27 @@ def test_a_dry_run_records_nothing(deployment: Deployment, inbox):
     assert deployment.smtp.messages == []
 
 
+def test_a_dry_run_starts_from_what_the_ledger_holds(deployment: Deployment, inbox):
+    """On SQLite the dry run records into a copy of the file; on a database server, into a
+    SQLite copy of its rows: either way the messages already recorded are known ones."""
+    for raw, when in inbox[:3]:
+        deployment.deliver("primary", raw, when)
+    deployment.intake("replay", "sl/primary")
+    before = _rows(deployment)
+    assert len(before) == 3
+    for raw, when in inbox[3:]:
+        deployment.deliver("primary", raw, when)
+    printed = deployment.intake("replay", "sl/primary", "--dry-run")
+    lines = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in printed.splitlines()
+        if line.count("│") == 3
+    }
+    assert (lines["读到的邮件"], lines["已在账本中"], lines["新记录"]) == ("5", "3", "2"), printed
+    assert _rows(deployment) == before  # the ledger itself is as it was
+    assert deployment.smtp.messages == []
+
+
 def test_a_maildir_and_a_folder_of_eml_files_replay_alike(deployment: Deployment, inbox, tmp_path):
     maildir = mailbox.Maildir(tmp_path / "Maildir", create=True)
     folder = tmp_path / "eml"

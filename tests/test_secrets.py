@@ -14,9 +14,11 @@ from pathlib import Path
 import pytest
 from deployment import Deployment
 from mailmaker import make_docx, make_mail
+from sqlalchemy import create_engine, make_url, select
 
 from intake.config import ConfigError, MailboxSettings, load_config
 from intake.mail.smtp import SendError, SmtpTransport
+from intake.store.models import Base
 
 ORGANIZER = "boss@edu.example"
 
@@ -25,6 +27,30 @@ def _report(school: str) -> bytes:
     return make_mail(
         "t@school.example", "b@qq.com", f"{school}报告", [(f"{school}报告.docx", make_docx("报告"))]
     )
+
+
+def _ledger_contents(deployment: Deployment) -> bytes:
+    """Every value of every ledger table, as the models read it (a stored reply unpacked);
+    for a SQLite ledger, the file's own bytes too, freed pages and all."""
+    engine = create_engine(deployment.database)
+    try:
+        with engine.connect() as connection:
+            values = [
+                value
+                for table in Base.metadata.sorted_tables
+                for row in connection.execute(select(table))
+                for value in row
+            ]
+    finally:
+        engine.dispose()
+    dump = b"\n".join(v if isinstance(v, bytes) else str(v).encode() for v in values)
+    path = _ledger_file(deployment)
+    return dump + (path.read_bytes() if path else b"")
+
+
+def _ledger_file(deployment: Deployment) -> Path | None:
+    url = make_url(deployment.database)
+    return Path(url.database) if url.get_backend_name() == "sqlite" and url.database else None
 
 
 def _code_file(tmp_path: Path, code: str, mode: int) -> Path:
@@ -87,12 +113,16 @@ def test_a_full_run_writes_no_code_to_its_log_and_only_private_files(deployment:
     assert process.returncode == 0, log
     assert "登录失败" in log and "reply" in log  # the log did record what happened
 
+    ledger = _ledger_contents(deployment)
+    assert "双流区实验小学".encode() in ledger  # the dump does hold what was recorded
     for secret in (deployment.dovecot.password, wrong):
         assert secret not in log
-        assert secret.encode() not in (deployment.tmp / "intake.db").read_bytes()
+        assert secret.encode() not in ledger
         for message in deployment.smtp.messages:
             assert secret.encode() not in message.raw
-    for path in [deployment.tmp / "intake.db", *(deployment.tmp / "archive").rglob("*")]:
+    # A ledger on a database server is no file of ours: only SQLite's has permissions here.
+    ledger_file = _ledger_file(deployment)
+    for path in [*([ledger_file] if ledger_file else []), *(deployment.tmp / "archive").rglob("*")]:
         mode = stat.S_IMODE(path.stat().st_mode)
         assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
     assert any((deployment.tmp / "archive").rglob("*.eml"))
