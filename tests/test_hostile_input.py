@@ -382,6 +382,23 @@ def test_a_subject_holding_an_undecodable_encoded_word_is_answered(app: App) -> 
     assert (row.decision, row.reasons) == ("rejected", ["missing_attachment"]), row.error
 
 
+# A Message-ID the email package would read as an encoded-word (one that does not even
+# decode cleanly), cut short by a space: the reply cannot name it in In-Reply-To.
+ENCODED_WORD_ID = (
+    b"From: t@school.example\r\nTo: bot@qq.example\r\nSubject: x\r\n"
+    b"Message-ID: <=?big5?Q?=3C=C2=9B=1B=E5=AD=A6=2D=27=E5=AD=A6=25?= \xc2\x9b: @school.example>\r\n"
+    b"In-Reply-To: <=?utf-8?Q?abc?=@school.example> <earlier@school.example>\r\n"
+    b"\r\nno attachment\r\n"
+)
+
+
+def test_a_message_id_holding_an_encoded_word_is_answered_outside_its_thread(app: App) -> None:
+    mail = parse_mail(ENCODED_WORD_ID)
+    assert (mail.message_id, mail.references) == ("", ("earlier@school.example",))
+    row = handled_once(app, ENCODED_WORD_ID)
+    assert (row.decision, row.reasons) == ("rejected", ["missing_attachment"]), row.error
+
+
 HYPOTHESIS = settings(
     deadline=None,
     database=None,  # nothing written into the working tree

@@ -28,7 +28,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import statistics
 import subprocess
 import sys
@@ -40,8 +39,11 @@ from pathlib import Path
 
 import pytest
 from bulk_inbox import Letter, build_inbox, deliver, write_mbox
+from databases import database_url
 from deployment import Deployment, deploy
 from servers import Dovecot, SmtpServer, TlsFiles
+from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy.exc import DBAPIError
 
 from intake.config import ReplySettings
 
@@ -84,16 +86,27 @@ def _intake(deployment: Deployment, *args: str) -> list[str]:
     return [sys.executable, "-m", "intake", "--config", str(deployment.config), *args]
 
 
-def _sql(deployment: Deployment, query: str, write: bool = False) -> list[tuple]:
+def _sql(deployment: Deployment, query: str) -> list[tuple]:
     """Read the ledger between two runs (or change it, for the measurements only)."""
-    connection = sqlite3.connect(deployment.tmp / "intake.db")
+    return deployment.sql(query)
+
+
+def _json(value: str | list) -> list:
+    """A JSON column as read by plain SQL: text on SQLite, already decoded on PostgreSQL."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _has_ledger(deployment: Deployment) -> bool:
+    """Has a run created the ledger's tables yet? (A SQLite file that is not there yet is
+    not opened: opening it would create it.)"""
+    url = make_url(deployment.database)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
+        return False
+    engine = create_engine(url)
     try:
-        rows = connection.execute(query).fetchall()
-        if write:
-            connection.commit()
-        return rows
+        return inspect(engine).has_table("messages")
     finally:
-        connection.close()
+        engine.dispose()
 
 
 # ---------------------------------------------------------------------------- timing
@@ -174,7 +187,7 @@ def timing(
         rereading = _timed(deployment, "replay", "sl/primary")
         # Release the kept-back replies, as --send-replies would: a poll with nothing new
         # (the replay moved the cursor) then only sends them.
-        _sql(deployment, "update outbox set state = 'pending' where state = 'suppressed'", True)
+        _sql(deployment, "update outbox set state = 'pending' where state = 'suppressed'")
         _, per_reply = _per_item(deployment, "poll", "--once")
         replies = len(smtp.messages)
     assert replies == sum(1 for letter in sample if letter.answered)
@@ -206,7 +219,7 @@ class Progress:
 
     @staticmethod
     def read(deployment: Deployment) -> Progress:
-        if not (deployment.tmp / "intake.db").exists():
+        if not _has_ledger(deployment):
             return Progress(Counter(), Counter(), frozenset())
         recorded = Counter(
             dict(_sql(deployment, 'select "group", count(*) from messages group by 1'))
@@ -232,18 +245,28 @@ _CHANGES = (
 
 
 class _Watch:
-    """A read-only look at the ledger while a run goes on."""
+    """A look at the ledger while a run goes on that never holds the run up: read-only on
+    SQLite, giving up after 50 ms on a lock; on PostgreSQL, reads in autocommit (no lock
+    kept between two looks) that give up as soon on a table a migration is changing."""
 
     def __init__(self, deployment: Deployment, before: Progress) -> None:
-        path = deployment.tmp / "intake.db"
-        self.connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.05)
+        url = make_url(deployment.database)
+        if url.get_backend_name() == "sqlite":
+            readonly = f"sqlite:///file:{url.database}?mode=ro&uri=true"
+            self.engine = create_engine(readonly, connect_args={"timeout": 0.05})
+        else:
+            self.engine = create_engine(
+                url, isolation_level="AUTOCOMMIT", connect_args={"options": "-c lock_timeout=50"}
+            )
         self.recorded, self.answered = sum(before.recorded.values()), before.answered
 
     def counts(self) -> tuple[int, int] | None:
-        """(messages recorded, replies settled); None while the ledger is busy."""
+        """(messages recorded, replies settled); None while the ledger is busy or not yet
+        made."""
         try:
-            [(recorded, settled)] = self.connection.execute(_CHANGES).fetchall()
-        except sqlite3.OperationalError:  # busy for a moment: look again next time
+            with self.engine.connect() as connection:
+                [(recorded, settled)] = connection.execute(text(_CHANGES)).all()
+        except DBAPIError:  # busy for a moment, or no tables yet: look again next time
             return None
         return int(recorded), int(settled)
 
@@ -253,7 +276,7 @@ class _Watch:
         return counts is not None and (counts[0] > self.recorded or counts[1] > self.answered)
 
     def close(self) -> None:
-        self.connection.close()
+        self.engine.dispose()
 
 
 @dataclass(frozen=True)
@@ -539,9 +562,9 @@ def check_ledger(deployment: Deployment, inbox: list[Letter], exact_bytes: bool)
     if exact_bytes:  # what the server gave is what was delivered, byte for byte
         assert {row[2] for row in rows} == {hashlib.sha256(x.raw).hexdigest() for x in inbox}
     wrong = [
-        (row[1], row[3], json.loads(row[4]), by_id[_bare(row[1])].decision)
+        (row[1], row[3], _json(row[4]), by_id[_bare(row[1])].decision)
         for row in rows
-        if (row[3], tuple(json.loads(row[4])))
+        if (row[3], tuple(_json(row[4])))
         != (by_id[_bare(row[1])].decision, by_id[_bare(row[1])].reasons)
     ]
     assert wrong == [], f"{len(wrong)} decisions differ from a clean run: {wrong[:5]}"
@@ -766,8 +789,9 @@ def test_a_kill_during_a_schema_upgrade_leaves_a_ledger_the_next_start_opens(
 ) -> None:
     """SIGKILL right after a CREATE TABLE of a migration, on a new ledger and on one a new
     release upgrades: pysqlite would have committed the table without its alembic_version
-    row, and every later start would fail on "table already exists"."""
-    url = f"sqlite:///{tmp_path / 'intake.db'}"
+    row, and every later start would fail on "table already exists". (On PostgreSQL the
+    upgrade's one transaction dies with the process.)"""
+    url = database_url(tmp_path)
     if first is not None:
         _prepare = (
             "import sys\nfrom alembic import command\nfrom alembic.config import Config\n"

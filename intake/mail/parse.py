@@ -56,6 +56,10 @@ MAX_ID = 998
 MAX_NAME = 255
 MAX_FILENAME = 1024
 MAX_CONTENT_TYPE = 255
+# The email package reads "=?…?=" inside a header as an encoded-word even within <…>, so an
+# id holding one cannot be written back as it came: the reply's In-Reply-To would name
+# another id, or, when the word does not decode cleanly, could not be written at all.
+_ENCODED_WORD = re.compile(r"=\?[^?]*\?[^?]*\?")
 
 
 @dataclass
@@ -190,7 +194,7 @@ def _message_id(value: str) -> str:
     match = _ANGLE_ID.search(value)
     words = value.split()
     found = match.group(1) if match else words[0] if words else ""
-    return found if len(found) <= MAX_ID else ""
+    return found if _usable_id(found) else ""
 
 
 def _references(message: Message) -> tuple[str, ...]:
@@ -198,8 +202,13 @@ def _references(message: Message) -> tuple[str, ...]:
     for name in ("in-reply-to", "references"):
         value = _ids_header(message, name)
         ids = _ANGLE_ID.findall(value) or [word for word in value.split() if "@" in word]
-        found.extend(ident for ident in ids if ident not in found and len(ident) <= MAX_ID)
+        found.extend(ident for ident in ids if ident not in found and _usable_id(ident))
     return tuple(found)
+
+
+def _usable_id(ident: str) -> bool:
+    """An id a reply can name: it fits a mail line and holds nothing read as an encoded-word."""
+    return len(ident) <= MAX_ID and not _ENCODED_WORD.search(ident)
 
 
 def _date(parser: Any, message: Message) -> datetime | None:
