@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -43,6 +44,9 @@ class App:
     refs: list[MailboxRef]
     leases: Leases
     mailboxes: dict[str, ImapMailbox] = field(default_factory=dict)
+    # Set by a SIGTERM: the job in progress ends after its current message or reply, and
+    # takes no lease again once close() has released them.
+    stopping: threading.Event = field(default_factory=threading.Event)
     transports: dict[str, Transport] = field(default_factory=dict)
 
     def mailbox(self, ref: MailboxRef) -> ImapMailbox:
@@ -79,22 +83,30 @@ class App:
             log.error("leases not renewed: %s", describe(error))
             return PollReport(errors=[f"{ref.key}: {describe(error)}" for ref in self.refs])
         report = poll_all(
-            self.intake, self.refs, self.mailbox, interval, self.leases.keep, self._may_poll
+            self.intake, self.refs, self.mailbox, interval, self._still_ours, self._may_poll
         )
         for key in [*self.mailboxes]:  # a mailbox handed over: its session is not needed
             if mailbox_lease(key) not in self.leases.held():
                 self.mailboxes.pop(key).close()
         return report
 
+    def _still_ours(self, lease: str) -> bool:
+        return not self.stopping.is_set() and self.leases.keep(lease)
+
     def _may_poll(self, ref: MailboxRef) -> bool:
         """Whether this process polls `ref` now: it holds the lease (renewed here), or can
         take it while it holds fewer than its fair share. Asked just before each mailbox, so
         processes that start together spread over the mailboxes from the first round."""
+        if self.stopping.is_set():
+            return False
         name = mailbox_lease(ref.key)
         held = self.leases.held(MAILBOX)
-        if name not in held and len(held) >= self.leases.fair_share(len(self.refs)):
+        if name in held:
+            return self.leases.take(name)
+        if len(held) >= self.leases.fair_share(len(self.refs)) or not self.leases.take(name):
             return False
-        return self.leases.take(name)
+        log.info("%s: polled by this process (%s)", ref.key, self.leases.holder)
+        return True
 
     def _hand_over_extras(self) -> None:
         """Release the mailboxes held beyond this process's fair share (more processes are
@@ -108,6 +120,8 @@ class App:
     def holds_outbox(self) -> bool:
         """Take or keep the outbox (replies, digests, alerts, downloads). Taking it over from
         a process that is gone first settles what that process was sending."""
+        if self.stopping.is_set():
+            return False
         if self.leases.newly_taken(OUTBOX):
             recovered = recover_interrupted(self.intake.factory, self.leases.holder)
             if recovered:
@@ -222,7 +236,7 @@ class App:
                 self.intake.clock,
                 sleep=pause,
                 holder=self.leases.holder,
-                still_ours=lambda: self.leases.keep(OUTBOX),
+                still_ours=lambda: self._still_ours(OUTBOX),
             )
         finally:
             self.close_transports()

@@ -26,6 +26,10 @@ from intake.mail.imap import ImapMailbox
 
 log = logging.getLogger(__name__)
 
+# How long a stop waits for the message or reply in progress (deploy/intake.service gives
+# systemd's TimeoutStopSec=300 before it kills).
+STOP_WAIT_SECONDS = 240
+
 
 def poll_and_send(app: App) -> list[str]:
     """One poll of every mailbox, the 超大附件 downloads due, then the replies due; returns
@@ -71,19 +75,23 @@ class PollRequests:
         self.scheduler: BlockingScheduler | None = None
         self.wanted = threading.Event()
         self.running = threading.Event()
+        self.idle = threading.Event()  # no poll running: set between runs
+        self.idle.set()
 
     def run(self) -> None:
         self.running.set()
+        self.idle.clear()
         try:
-            while True:
+            while not self.app.stopping.is_set():
                 self.wanted.clear()
                 poll_and_send(self.app)
                 if not self.wanted.is_set():
                     return
         finally:
             self.running.clear()
-            if self.wanted.is_set():  # asked for just as this poll was ending
-                self._wake()
+            self.idle.set()
+            if self.wanted.is_set() and not self.app.stopping.is_set():
+                self._wake()  # asked for just as this poll was ending
 
     def ask(self) -> None:
         self.wanted.set()
@@ -171,7 +179,8 @@ def run_forever(app: App) -> None:
     )
 
     def stop(signum: int, _frame: FrameType | None) -> None:
-        log.info("signal %s: stopping after the current job", signum)
+        log.info("signal %s: stopping after the current message", signum)
+        app.stopping.set()
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
@@ -184,5 +193,9 @@ def run_forever(app: App) -> None:
     finally:
         for watcher in watchers:
             watcher.stop()
+        # The job in progress sees `stopping` after its current message; its leases are
+        # released only once it has finished, so none is taken again after the release.
+        if not polls.idle.wait(timeout=STOP_WAIT_SECONDS):
+            log.warning("the job in progress did not end in %s s", STOP_WAIT_SECONDS)
         app.close()
         log.info("stopped")

@@ -165,8 +165,11 @@ class Leases:
                 select(Lease.holder).where(Lease.name.startswith(PROCESS), Lease.expires_at > now)
             ).all()
         # A process of this machine that was killed counts no more, though its lease runs on.
-        alive = [holder for holder in holders if holder == self.holder or not gone(holder)]
-        return math.ceil(total / max(len(alive), 1))
+        dead = [holder for holder in holders if holder != self.holder and gone(holder)]
+        if dead:
+            with transaction(self.factory) as session:
+                session.execute(delete(Lease).where(Lease.name.in_([PROCESS + h for h in dead])))
+        return math.ceil(total / max(len(holders) - len(dead), 1))
 
     def held(self, prefix: str = "") -> list[str]:
         with self._lock:

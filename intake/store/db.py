@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -68,6 +68,10 @@ def _sqlite_pragmas(busy_ms: int, connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# The advisory lock migrations hold on PostgreSQL (any number; "intake" in ASCII).
+_LOCK = 0x696E74616B65
+
+
 def upgrade(engine: Engine) -> None:
     """Create the schema or bring it to the newest migration: all of it or none of it.
 
@@ -87,6 +91,10 @@ def upgrade(engine: Engine) -> None:
         config.attributes["connection"] = connection
         if connection.dialect.name != "sqlite":
             with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # Several processes starting together: one migrates, the others wait
+                    # here, then find the schema at the newest version and do nothing.
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK})
                 command.upgrade(config, "head")
             return
         _upgrade_sqlite(connection, config)
