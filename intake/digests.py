@@ -109,17 +109,23 @@ def recover_interrupted(factory: sessionmaker[Session]) -> None:
 
 def _claim(factory: sessionmaker[Session], prepared: Prepared) -> bool:
     """Mark the day's digest `sending`, unless it is already sent or being sent."""
+    span = {"state": "sending", "covers_from": prepared.since, "covers_to": prepared.now}
     try:
         with transaction(factory) as session:
-            row = session.scalar(_day_row(prepared.campaign, prepared.day).with_for_update())
-            if row is not None and row.state in SETTLED:
-                return False
+            row = session.scalar(_day_row(prepared.campaign, prepared.day))
             if row is None:
-                row = DigestRun(campaign=prepared.campaign, day=prepared.day.isoformat())
-                session.add(row)
-            row.state, row.covers_from, row.covers_to = "sending", prepared.since, prepared.now
-            session.flush()
-            return True
+                session.add(
+                    DigestRun(campaign=prepared.campaign, day=prepared.day.isoformat(), **span)
+                )
+                session.flush()
+                return True
+            # Conditional on the state as read: of two processes, one claims it.
+            claimed = session.execute(
+                update(DigestRun)
+                .where(DigestRun.id == row.id, DigestRun.state.not_in(SETTLED))
+                .values(**span)
+            )
+            return int(getattr(claimed, "rowcount", 0) or 0) == 1
     except IntegrityError:  # another process inserted the day's row at the same moment
         return False
 

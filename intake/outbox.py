@@ -137,22 +137,30 @@ def _claim_next(
 ) -> int | None:
     """The next reply due, marked `sending` by `holder` and committed before it is sent.
 
-    On PostgreSQL the row is locked and rows another process has locked are skipped, so two
-    processes never claim the same reply; SQLite's one writer at a time does the same."""
-    with transaction(factory) as session:
-        query = (
-            select(OutboxReply)
-            .where(OutboxReply.state == "pending", OutboxReply.next_attempt_at <= now)
-            .where(OutboxReply.account.not_in(blocked))
-            .order_by(OutboxReply.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        )
-        row = session.scalar(query)
-        if row is None:
-            return None
-        row.state, row.attempts, row.claimed_by = "sending", row.attempts + 1, holder
-        return row.id
+    On PostgreSQL the row is locked and rows another process has locked are skipped. The
+    update is conditional on the reply still being `pending` besides: SQLite reads the
+    candidate before it takes the write lock, and another process may have claimed it in
+    between; then the next one is tried."""
+    query = (
+        select(OutboxReply.id)
+        .where(OutboxReply.state == "pending", OutboxReply.next_attempt_at <= now)
+        .where(OutboxReply.account.not_in(blocked))
+        .order_by(OutboxReply.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    while True:
+        with transaction(factory) as session:
+            row_id = session.scalar(query)
+            if row_id is None:
+                return None
+            claimed = session.execute(
+                update(OutboxReply)
+                .where(OutboxReply.id == row_id, OutboxReply.state == "pending")
+                .values(state="sending", attempts=OutboxReply.attempts + 1, claimed_by=holder)
+            )
+            if int(getattr(claimed, "rowcount", 0) or 0) == 1:
+                return row_id
 
 
 def _send_one(
