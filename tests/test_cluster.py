@@ -262,3 +262,25 @@ def _polled(log: str) -> set[str]:
         for line in log.splitlines()
         if ": polled by this process" in line
     }
+
+
+def test_a_database_that_cannot_be_reached_is_named_in_one_line(tmp_path: Path) -> None:
+    """A wrong URL, a server not running or a missing password is not "locked": the message
+    says what to check, and never shows the password."""
+    example = Path(__file__).resolve().parents[1] / "config.example.toml"
+    unreachable = "postgresql+psycopg://intake:s3cret-pw@127.0.0.1:1/intake"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        example.read_text(encoding="utf-8").replace(
+            'url = "sqlite:///var/intake.db"', f'url = "{unreachable}"', 1
+        ),
+        encoding="utf-8",
+    )
+    assert unreachable in config.read_text(encoding="utf-8")
+    command = [sys.executable, "-m", "intake", "--config", str(config), "messages"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "无法打开数据库" in done.stderr and "PGPASSWORD" in done.stderr
+    assert "正在写入" not in done.stderr and "Traceback" not in done.stderr
+    assert "s3cret-pw" not in done.stderr + done.stdout
+    assert len(done.stderr.strip().splitlines()) == 1

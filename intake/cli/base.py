@@ -35,10 +35,22 @@ def load(path: str) -> Config:
 
 
 def busy(error: OperationalError) -> click.ClickException:
-    """The database stayed locked by another process, or cannot be opened: one line."""
+    """The database stayed locked by another process, or cannot be reached: one line that
+    says which, and what to do."""
+    cause = str(error.orig).strip().partition("\n")[0]
+    if _locked(cause):
+        return click.ClickException(
+            f"数据库暂时无法写入（{cause}）：可能另一个 intake 进程正在写入，请稍后再试"
+        )
     return click.ClickException(
-        f"数据库暂时无法写入（{error.orig}）：可能另一个 intake 进程正在写入，请稍后再试"
+        f"无法打开数据库（{cause}）：请检查 [database] url、数据库服务是否在运行，"
+        "PostgreSQL 的密码是否已在 PGPASSWORD 或 ~/.pgpass 中设置"
     )
+
+
+def _locked(cause: str) -> bool:
+    """SQLite's "database is locked", PostgreSQL's lock timeout."""
+    return "locked" in cause or "lock timeout" in cause
 
 
 def open_app(ctx: click.Context) -> App:
