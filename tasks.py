@@ -28,9 +28,10 @@ VENV = ROOT / ".venv"
 BIN = VENV / "bin"
 
 
-def sh(*command: str | Path, check: bool = True) -> int:
+def sh(*command: str | Path, check: bool = True, env: dict[str, str] | None = None) -> int:
     print("+", " ".join(str(part) for part in command), flush=True)
-    return subprocess.run([str(part) for part in command], cwd=ROOT, check=check).returncode
+    parts = [str(part) for part in command]
+    return subprocess.run(parts, cwd=ROOT, check=check, env=env).returncode
 
 
 def can_apt() -> bool:
@@ -212,13 +213,16 @@ def test() -> int:
     engines = os.environ.get("INTAKE_TEST_ENGINES", "sqlite,postgresql").split(",")
     failed = 0
     if "sqlite" in engines:
-        failed |= sh(BIN / "pytest", *sys.argv[2:], check=False)
-    if "postgresql" in engines and ensure_postgresql():
+        on_sqlite = {k: v for k, v in os.environ.items() if k != "INTAKE_TEST_DATABASE"}
+        failed |= sh(BIN / "pytest", *sys.argv[2:], check=False, env=on_sqlite)
+    if "postgresql" in engines and os.environ.get("INTAKE_TEST_DATABASE"):
+        failed |= sh(BIN / "pytest", *sys.argv[2:], check=False)  # a server of one's own
+    elif "postgresql" in engines and ensure_postgresql():
         with postgresql_cluster() as url:
             # The same suite, every ledger a database of its own on the cluster.
-            os.environ["INTAKE_TEST_DATABASE"] = url
             print(f"+ INTAKE_TEST_DATABASE={url}", flush=True)
-            failed |= sh(BIN / "pytest", *sys.argv[2:], check=False)
+            on_server = {**os.environ, "INTAKE_TEST_DATABASE": url}
+            failed |= sh(BIN / "pytest", *sys.argv[2:], check=False, env=on_server)
     return failed
 
 
