@@ -101,8 +101,8 @@ class App:
             return False
         name = mailbox_lease(ref.key)
         held = self.leases.held(MAILBOX)
-        if name in held:
-            return self.leases.take(name)
+        if name in held:  # renewed only when a third of its time has passed: few writes
+            return self.leases.keep(name)
         if len(held) >= self.leases.fair_share(len(self.refs)) or not self.leases.take(name):
             return False
         log.info("%s: polled by this process (%s)", ref.key, self.leases.holder)

@@ -158,7 +158,8 @@ class Leases:
     def fair_share(self, total: int) -> int:
         """How many of `total` mailboxes this process should poll: an equal part among the
         processes alive, rounded up, so together they poll every one."""
-        self.take(PROCESS + self.holder)
+        if not self.keep(PROCESS + self.holder):
+            self.take(PROCESS + self.holder)
         now = self.clock.now()
         with self.factory() as session:
             holders = session.scalars(
