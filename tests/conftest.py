@@ -64,6 +64,14 @@ def own_databases() -> Iterator[None]:
     databases.drop_since(mark)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_database_left() -> Iterator[None]:
+    """What a module's or the session's fixtures made (before a test's mark) is dropped at
+    the end of the run."""
+    yield
+    databases.drop_since(0)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     mark_server_tests(items)
 
