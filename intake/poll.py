@@ -126,7 +126,7 @@ def _note(intake: Intake, ref: MailboxRef, error: str = "", login: bool = False)
         with transaction(intake.factory) as session:
             ledger.note_poll(session, ref.key, ref.account, intake.clock.now(), error, login)
     except OperationalError as error:  # the same locked database the poll met
-        log.warning("%s: could not record the poll's outcome: %s", ref.key, error.orig)
+        log.warning("%s: could not record the poll's outcome: %s", ref.key, describe(error))
     except Exception:
         log.exception("%s: could not record the poll's outcome", ref.key)
 
