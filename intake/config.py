@@ -42,8 +42,7 @@ class DatabaseSettings(_Settings):
     # Any SQLAlchemy URL. Relative sqlite paths are taken from the config file's folder.
     url: str = "sqlite:///var/intake.db"
     # Seconds to wait while another process writes (SQLite busy_timeout, PostgreSQL
-    # lock_timeout); after that the poll fails and
-    # the message is fetched again by the next one.
+    # lock_timeout); after that the poll fails and the message is fetched again by the next.
     busy_timeout: float = Field(default=30, gt=0)
     # Several `intake run` processes on one PostgreSQL database share the work by leases
     # (docs/OPERATIONS.md): one not renewed for this many seconds is taken over by another.
