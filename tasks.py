@@ -148,52 +148,18 @@ def postgresql_cluster() -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     cluster = data / "cluster"
-    sh(
-        *as_owner,
-        _pg_bin("initdb"),
-        "--no-sync",
-        "-A",
-        "trust",
-        "-U",
-        "intake",
-        "-E",
-        "UTF8",
-        "--locale=C.UTF-8",
-        "-D",
-        cluster,
-    )
+    server = [*as_owner, _pg_bin("pg_ctl"), "-w", "-s", "-D", cluster]
+    sh(*as_owner, _pg_bin("initdb"), "--no-sync", "-A", "trust", "-U", "intake", "-E", "UTF8",
+       "--locale=C.UTF-8", "-D", cluster)  # fmt: skip
     options = (
         f"-c listen_addresses=127.0.0.1 -p {port} -k {data} -c max_connections=300 "
         "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     )
-    sh(
-        *as_owner,
-        _pg_bin("pg_ctl"),
-        "-w",
-        "-s",
-        "-D",
-        cluster,
-        "-l",
-        data / "server.log",
-        "-o",
-        options,
-        "start",
-    )
+    sh(*server, "-l", data / "server.log", "-o", options, "start")
     try:
         yield f"postgresql+psycopg://intake@127.0.0.1:{port}/postgres"
     finally:
-        sh(
-            *as_owner,
-            _pg_bin("pg_ctl"),
-            "-w",
-            "-s",
-            "-D",
-            cluster,
-            "-m",
-            "immediate",
-            "stop",
-            check=False,
-        )
+        sh(*server, "-m", "immediate", "stop", check=False)
         shutil.rmtree(data, ignore_errors=True)
 
 

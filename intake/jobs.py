@@ -134,6 +134,20 @@ def _add_digest_jobs(scheduler: BlockingScheduler, app: App) -> None:
         )
 
 
+def _add_lease_job(scheduler: BlockingScheduler, app: App) -> None:
+    """The leases renewed four times in their lifetime, on a worker of their own."""
+    scheduler.add_job(
+        _renew_leases,
+        "interval",
+        args=[app],
+        seconds=app.config.settings.database.lease_seconds / 4,
+        id="leases",
+        executor="leases",
+        max_instances=1,
+        coalesce=True,
+    )
+
+
 def _renew_leases(app: App) -> None:
     try:
         app.leases.renew()
@@ -143,8 +157,8 @@ def _renew_leases(app: App) -> None:
 
 def run_forever(app: App) -> None:
     minutes = app.config.settings.polling.interval_minutes
-    # One worker: the poll and the digest share the mail sessions, so they take turns. The
-    # leases are renewed by a worker of their own, so a long poll never lets them lapse.
+    # One worker: the poll and the digest share the mail sessions, so they take turns; the
+    # leases have a worker of their own, so a long poll never lets them lapse.
     scheduler = BlockingScheduler(
         timezone="UTC",
         executors={
@@ -167,16 +181,7 @@ def run_forever(app: App) -> None:
     watchers = _idle_watchers(app, polls.ask) if app.config.settings.polling.idle else []
 
     _add_digest_jobs(scheduler, app)
-    scheduler.add_job(
-        _renew_leases,
-        "interval",
-        args=[app],
-        seconds=app.config.settings.database.lease_seconds / 4,
-        id="leases",
-        executor="leases",
-        max_instances=1,
-        coalesce=True,
-    )
+    _add_lease_job(scheduler, app)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: stopping after the current message", signum)
